@@ -1,0 +1,33 @@
+# submitportal: the two commands a new user needs are `make demo` and `make test` (see README).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: demo test install lint bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstalls only when a requirements file changed.
+$(VENV)/.installed: requirements.txt requirements-dev.txt sandbox/requirements.txt | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+## Set everything up and run the portal on the local Loculus sandbox.
+demo: install
+	$(PY) manage.py migrate --noinput
+	PYTHONUNBUFFERED=1 $(PY) manage.py demo
+
+## Run every test (unit, sandbox contract, integration, browser).
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+clean:
+	rm -rf $(VENV) var db.sqlite3

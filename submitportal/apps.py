@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SubmitPortalConfig(AppConfig):
+    name = "submitportal"
+    verbose_name = "Submission portal"

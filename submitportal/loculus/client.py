@@ -1,0 +1,485 @@
+"""The Loculus backend, one function per endpoint the portal uses.
+
+Views never build backend URLs or parse its JSON: they call these functions and catch the
+LoculusError family. Reference: ../shared/loculus/backend-contract.md (§3 files, §4 submit,
+§5.1 get-sequences, §6 groups) and the backend's own /swagger-ui.
+
+Every call has explicit timeouts and sends an x-request-id, which the backend echoes and which
+is logged with the outcome. Only idempotent calls (GET) are retried; POSTs never are, so a
+submit cannot be sent twice by this module.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import IO, Any
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+from requests_toolbelt.multipart.encoder import MultipartEncoder
+from urllib3.util.retry import Retry
+
+from submitportal.loculus import instance
+
+log = logging.getLogger("submitportal.loculus")
+
+USER_AGENT = "submitportal (+https://github.com/loculus-project/loculus)"
+
+
+# --- Errors --------------------------------------------------------------------------------------
+
+
+class LoculusError(Exception):
+    """The backend did not do what was asked. Carries the ProblemDetail the backend sent.
+
+    `status` is None when no HTTP answer arrived at all (see BackendUnreachable).
+    """
+
+    def __init__(
+        self,
+        *,
+        status: int | None,
+        title: str,
+        detail: str,
+        request_id: str = "",
+        instance_path: str = "",
+    ) -> None:
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.request_id = request_id
+        self.instance_path = instance_path
+        super().__init__(f"{status or '-'} {title}: {detail}")
+
+
+class BackendUnreachable(LoculusError):
+    """No answer: connection refused, DNS failure or timeout. Worth a retry later."""
+
+
+class Unauthorized(LoculusError):
+    """401: the token was missing, expired or not accepted. The user must sign in again."""
+
+
+class Forbidden(LoculusError):
+    """403: signed in, but not allowed (e.g. not a member of the group)."""
+
+
+class NotFound(LoculusError):
+    """404: e.g. the group does not exist."""
+
+
+class Rejected(LoculusError):
+    """400, 409, 413, 415 or 422: the backend refused the content. `detail` says why."""
+
+
+class BackendFailed(LoculusError):
+    """5xx, or an answer the portal cannot read: a fault on the backend's side."""
+
+
+_ERROR_CLASSES: dict[int, type[LoculusError]] = {401: Unauthorized, 403: Forbidden, 404: NotFound}
+
+
+def _error_class(status: int) -> type[LoculusError]:
+    if status in _ERROR_CLASSES:
+        return _ERROR_CLASSES[status]
+    if 400 <= status < 500:
+        return Rejected
+    return BackendFailed
+
+
+# --- Typed results -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Group:
+    group_id: int
+    group_name: str
+    institution: str = ""
+    contact_email: str | None = None
+
+
+@dataclass(frozen=True)
+class UploadTarget:
+    """Where to PUT one whole file: every header in `headers` must be sent (it is signed)."""
+
+    file_id: str
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MultipartTarget:
+    """One presigned URL per part, in part order."""
+
+    file_id: str
+    urls: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CompletedUpload:
+    """A multipart upload to complete: the part ETags in part order, quotes included."""
+
+    file_id: str
+    etags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SubmittedEntry:
+    accession: str
+    version: int
+    submission_id: str
+
+
+@dataclass(frozen=True)
+class DataUseTerms:
+    type: str  # "OPEN" or "RESTRICTED"
+    restricted_until: date | None = None
+
+
+@dataclass(frozen=True)
+class SequenceEntry:
+    accession: str
+    version: int
+    status: str
+    processing_result: str | None
+    group_id: int
+    submitter: str
+    submission_id: str
+    is_revocation: bool
+    data_use_terms: DataUseTerms | None
+
+
+@dataclass(frozen=True)
+class SequencesPage:
+    entries: tuple[SequenceEntry, ...]
+    status_counts: Mapping[str, int]
+    processing_result_counts: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class UploadPart:
+    """A file part of the submit request. `stream` is read in chunks, never whole."""
+
+    filename: str
+    stream: IO[bytes]
+    content_type: str = "application/octet-stream"
+
+
+# --- HTTP ----------------------------------------------------------------------------------------
+
+
+def _make_session(retries: Retry | int) -> requests.Session:
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retries, pool_connections=4, pool_maxsize=16)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+# GETs are retried on connection errors and on 502/503/504, twice, with a short backoff.
+_idempotent = _make_session(
+    Retry(
+        total=2,
+        backoff_factor=0.5,
+        status_forcelist=(502, 503, 504),
+        allowed_methods=frozenset({"GET", "HEAD"}),
+        raise_on_status=False,
+    )
+)
+# POSTs go out exactly once.
+_once = _make_session(Retry(total=0, connect=0, read=0, redirect=0, status=0, raise_on_status=False))
+
+
+def backend_url() -> str:
+    return settings.LOCULUS_BACKEND_URL or instance.get_instance().backend_url
+
+
+def _timeout(read: float | None = None) -> tuple[float, float]:
+    return (settings.LOCULUS_CONNECT_TIMEOUT, read or settings.LOCULUS_READ_TIMEOUT)
+
+
+def _problem_from(response: requests.Response, request_id: str) -> LoculusError:
+    status = response.status_code
+    title = response.reason or "Error"
+    detail = ""
+    instance_path = ""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        title = str(body.get("title") or title)
+        detail = str(body.get("detail") or "")
+        instance_path = str(body.get("instance") or "")
+    elif status == 401:
+        # Spring Security answers 401 with an empty body; the reason is in WWW-Authenticate.
+        detail = response.headers.get("WWW-Authenticate", "")
+    else:
+        detail = response.text[:500].strip()
+    if not detail:
+        detail = f"The Loculus backend answered {status} {title}."
+    return _error_class(status)(
+        status=status,
+        title=title,
+        detail=detail,
+        request_id=response.headers.get("x-request-id", request_id),
+        instance_path=instance_path,
+    )
+
+
+def _call(
+    method: str,
+    path: str,
+    *,
+    token: str | None,
+    params: Mapping[str, Any] | None = None,
+    json_body: Any = None,
+    data: Any = None,
+    headers: Mapping[str, str] | None = None,
+    read_timeout: float | None = None,
+) -> requests.Response:
+    url = backend_url() + path
+    request_id = str(uuid.uuid4())
+    all_headers = {"x-request-id": request_id, "Accept": "application/json"}
+    if token:
+        all_headers["Authorization"] = f"Bearer {token}"
+    all_headers.update(headers or {})
+    session = _idempotent if method in ("GET", "HEAD") else _once
+    started = time.monotonic()
+    try:
+        response = session.request(
+            method,
+            url,
+            params=params,
+            json=json_body,
+            data=data,
+            headers=all_headers,
+            timeout=_timeout(read_timeout),
+            allow_redirects=False,
+        )
+    except requests.Timeout as exc:
+        log.warning("backend %s %s timed out (x-request-id %s)", method, path, request_id)
+        raise BackendUnreachable(
+            status=None,
+            title="No answer from Loculus",
+            detail=f"The Loculus backend at {backend_url()} did not answer in time ({exc.__class__.__name__}).",
+            request_id=request_id,
+        ) from exc
+    except requests.ConnectionError as exc:
+        log.warning("backend %s %s unreachable (x-request-id %s): %s", method, path, request_id, exc)
+        raise BackendUnreachable(
+            status=None,
+            title="Loculus is unreachable",
+            detail=f"The portal could not connect to the Loculus backend at {backend_url()}.",
+            request_id=request_id,
+        ) from exc
+    elapsed_ms = (time.monotonic() - started) * 1000
+    log.info(
+        "backend %s %s -> %s in %.0f ms (x-request-id %s)",
+        method,
+        path,
+        response.status_code,
+        elapsed_ms,
+        response.headers.get("x-request-id", request_id),
+    )
+    if response.status_code >= 400 or response.status_code in (301, 302, 303, 307, 308):
+        raise _problem_from(response, request_id)
+    return response
+
+
+def _json(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise BackendFailed(
+            status=response.status_code,
+            title="Unreadable answer",
+            detail="The Loculus backend sent an answer that is not JSON.",
+            request_id=response.headers.get("x-request-id", ""),
+        ) from exc
+
+
+def _unexpected(response: requests.Response, what: str) -> BackendFailed:
+    return BackendFailed(
+        status=response.status_code,
+        title="Unexpected answer",
+        detail=f"The Loculus backend's answer to {what} does not have the expected shape.",
+        request_id=response.headers.get("x-request-id", ""),
+    )
+
+
+# --- Endpoints -----------------------------------------------------------------------------------
+
+
+def get_user_groups(token: str) -> list[Group]:
+    """GET /user/groups: the groups the user belongs to (a superuser gets all groups)."""
+    response = _call("GET", "/user/groups", token=token)
+    body = _json(response)
+    try:
+        return [
+            Group(
+                group_id=int(item["groupId"]),
+                group_name=str(item["groupName"]),
+                institution=str(item.get("institution") or ""),
+                contact_email=item.get("contactEmail"),
+            )
+            for item in body
+        ]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _unexpected(response, "/user/groups") from exc
+
+
+def request_upload(token: str, *, group_id: int, number_files: int) -> list[UploadTarget]:
+    """POST /files/request-upload: one presigned PUT URL per file, owned by the group."""
+    response = _call(
+        "POST", "/files/request-upload", token=token, params={"groupId": group_id, "numberFiles": number_files}
+    )
+    body = _json(response)
+    try:
+        return [
+            UploadTarget(
+                file_id=str(item["fileId"]).lower(),
+                url=str(item["url"]),
+                headers={str(k): str(v) for k, v in (item.get("headers") or {}).items()},
+            )
+            for item in body
+        ]
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise _unexpected(response, "/files/request-upload") from exc
+
+
+def request_multipart_upload(
+    token: str, *, group_id: int, number_files: int, number_parts: int
+) -> list[MultipartTarget]:
+    """POST /files/request-multipart-upload: per file, one presigned URL per part (1..10000)."""
+    response = _call(
+        "POST",
+        "/files/request-multipart-upload",
+        token=token,
+        params={"groupId": group_id, "numberFiles": number_files, "numberParts": number_parts},
+    )
+    body = _json(response)
+    try:
+        return [MultipartTarget(file_id=str(item["fileId"]).lower(), urls=tuple(item["urls"])) for item in body]
+    except (KeyError, TypeError) as exc:
+        raise _unexpected(response, "/files/request-multipart-upload") from exc
+
+
+def complete_multipart_upload(token: str, uploads: Iterable[CompletedUpload]) -> None:
+    """POST /files/complete-multipart-upload: ETags in part order. Not atomic across files."""
+    body = [{"fileId": upload.file_id, "etags": list(upload.etags)} for upload in uploads]
+    _call("POST", "/files/complete-multipart-upload", token=token, json_body=body)
+
+
+def submit(
+    token: str,
+    organism: str,
+    *,
+    group_id: int,
+    metadata: UploadPart,
+    sequences: UploadPart | None,
+    data_use_terms: DataUseTerms,
+    file_mapping: str | None = None,
+) -> list[SubmittedEntry]:
+    """POST /{organism}/submit as a streamed multipart body (a FASTA may be gigabytes).
+
+    `file_mapping` is the legacy JSON part (backend-contract §4.6); only files_protocol decides
+    whether to send it. Never retried: a second attempt could create duplicate entries.
+    """
+    fields: list[tuple[str, Any]] = [
+        ("groupId", str(group_id)),
+        ("dataUseTermsType", data_use_terms.type),
+    ]
+    if data_use_terms.type == "RESTRICTED" and data_use_terms.restricted_until:
+        fields.append(("restrictedUntil", data_use_terms.restricted_until.isoformat()))
+    fields.append(("metadataFile", (metadata.filename, metadata.stream, metadata.content_type)))
+    if sequences is not None:
+        fields.append(("sequenceFile", (sequences.filename, sequences.stream, sequences.content_type)))
+    if file_mapping is not None:
+        fields.append(("fileMapping", file_mapping))
+    encoder = MultipartEncoder(fields=fields)
+    response = _call(
+        "POST",
+        f"/{organism}/submit",
+        token=token,
+        data=encoder,
+        headers={"Content-Type": encoder.content_type},
+        read_timeout=settings.LOCULUS_SUBMIT_TIMEOUT,
+    )
+    body = _json(response)
+    try:
+        return [
+            SubmittedEntry(
+                accession=str(item["accession"]), version=int(item["version"]), submission_id=str(item["submissionId"])
+            )
+            for item in body
+        ]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _unexpected(response, f"/{organism}/submit") from exc
+
+
+def _data_use_terms(raw: Any) -> DataUseTerms | None:
+    if not isinstance(raw, dict) or "type" not in raw:
+        return None
+    until = raw.get("restrictedUntil")
+    return DataUseTerms(type=str(raw["type"]), restricted_until=date.fromisoformat(until) if until else None)
+
+
+def get_sequences(
+    token: str,
+    organism: str,
+    *,
+    group_ids: Iterable[int] = (),
+    statuses: Iterable[str] = (),
+    page: int | None = None,
+    size: int | None = None,
+) -> SequencesPage:
+    """GET /{organism}/get-sequences: the user's entries (all versions), with total counts."""
+    params: dict[str, Any] = {}
+    if group_ids:
+        params["groupIdsFilter"] = ",".join(str(g) for g in group_ids)
+    if statuses:
+        params["statusesFilter"] = ",".join(statuses)
+    if page is not None and size is not None:
+        params["page"] = page
+        params["size"] = size
+    response = _call("GET", f"/{organism}/get-sequences", token=token, params=params)
+    body = _json(response)
+    try:
+        entries = tuple(
+            SequenceEntry(
+                accession=str(item["accession"]),
+                version=int(item["version"]),
+                status=str(item["status"]),
+                processing_result=item.get("processingResult"),
+                group_id=int(item["groupId"]),
+                submitter=str(item.get("submitter", "")),
+                submission_id=str(item.get("submissionId", "")),
+                is_revocation=bool(item.get("isRevocation", False)),
+                data_use_terms=_data_use_terms(item.get("dataUseTerms")),
+            )
+            for item in body["sequenceEntries"]
+        )
+        return SequencesPage(
+            entries=entries,
+            status_counts=dict(body.get("statusCounts") or {}),
+            processing_result_counts=dict(body.get("processingResultCounts") or {}),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _unexpected(response, f"/{organism}/get-sequences") from exc
+
+
+def get_api_docs() -> dict[str, Any]:
+    """GET /api-docs: the backend's OpenAPI document (public), used to detect its generation."""
+    response = _call("GET", "/api-docs", token=None)
+    body = _json(response)
+    if not isinstance(body, dict):
+        raise _unexpected(response, "/api-docs")
+    return body

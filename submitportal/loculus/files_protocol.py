@@ -1,0 +1,149 @@
+"""The one place that knows the two generations of linking extra files to entries.
+
+- fileMapping (legacy, backends from 2025-04 to 2026-08-20): a multipart part `fileMapping`, a JSON
+  object {submissionId: {category: [{fileId, name}]}}; `files.*` columns are plain metadata.
+- metadataColumns (current): `files.<category>` metadata columns of space-separated
+  `name:fileId` tokens; a fileMapping part is silently ignored.
+
+LOCULUS_FILES_PROTOCOL=auto reads the backend's /api-docs and picks fileMapping exactly when the
+submit operation declares it, as a parameter or as a multipart part (backend-contract §4.6).
+Everything else in the portal speaks of "file X of category C belongs to entry E".
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+
+from submitportal.loculus import client, instance
+
+log = logging.getLogger("submitportal.loculus")
+
+
+class FilesProtocol(enum.StrEnum):
+    FILE_MAPPING = "fileMapping"
+    METADATA_COLUMNS = "metadataColumns"
+
+
+class DetectionFailed(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class ProtocolChoice:
+    """What the portal will send, and how it came to that. `protocol` is None when unknown."""
+
+    protocol: FilesProtocol | None
+    source: str  # "setting", "detected" or "failed"
+    explanation: str
+
+    @property
+    def refusal(self) -> str:
+        """The message for a submission with extra files when the protocol is unknown."""
+        return (
+            "The portal could not tell how this Loculus backend expects extra files to be attached "
+            f"({self.explanation}), so submissions with extra files are paused. Submissions without "
+            "extra files still work. An administrator can set LOCULUS_FILES_PROTOCOL to fileMapping "
+            "or metadataColumns to decide it."
+        )
+
+
+def _resolve(doc: dict[str, Any], node: Any, depth: int = 0) -> Any:
+    """Follow a local $ref (#/components/schemas/X), as springdoc may emit for request bodies."""
+    while isinstance(node, dict) and "$ref" in node and depth < 10:
+        ref = str(node["$ref"])
+        if not ref.startswith("#/"):
+            return {}
+        target: Any = doc
+        for part in ref[2:].split("/"):
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        node = target
+        depth += 1
+    return node
+
+
+def _submit_operation(doc: dict[str, Any]) -> dict[str, Any] | None:
+    paths = doc.get("paths")
+    if not isinstance(paths, dict):
+        return None
+    for path, operations in paths.items():
+        # The organism is a path variable: /{organism}/submit.
+        if path.rstrip("/").endswith("/submit") and path.count("/") == 2 and isinstance(operations, dict):
+            post = operations.get("post")
+            if isinstance(post, dict):
+                return post
+    return None
+
+
+def _declares_file_mapping(doc: dict[str, Any], operation: dict[str, Any]) -> bool:
+    for parameter in operation.get("parameters") or []:
+        parameter = _resolve(doc, parameter)
+        if isinstance(parameter, dict) and parameter.get("name") == "fileMapping":
+            return True
+    body = _resolve(doc, operation.get("requestBody") or {})
+    content = body.get("content") if isinstance(body, dict) else None
+    if not isinstance(content, dict):
+        return False
+    for media in content.values():
+        schema = _resolve(doc, (media or {}).get("schema") or {})
+        schemas = [schema, *[_resolve(doc, s) for s in schema.get("allOf", []) if isinstance(schema, dict)]]
+        for candidate in schemas:
+            properties = candidate.get("properties") if isinstance(candidate, dict) else None
+            if isinstance(properties, dict) and "fileMapping" in properties:
+                return True
+    return False
+
+
+def protocol_from_api_docs(doc: dict[str, Any]) -> FilesProtocol:
+    """Which generation an OpenAPI document describes. Raises DetectionFailed if it cannot tell."""
+    operation = _submit_operation(doc)
+    if operation is None:
+        raise DetectionFailed("its /api-docs lists no /{organism}/submit operation")
+    if _declares_file_mapping(doc, operation):
+        return FilesProtocol.FILE_MAPPING
+    return FilesProtocol.METADATA_COLUMNS
+
+
+_CACHE_KEY = "loculus-files-protocol"
+
+
+def current_choice() -> ProtocolChoice:
+    """The files protocol in force: the setting, or what /api-docs says (cached like loculus-info)."""
+    setting = settings.LOCULUS_FILES_PROTOCOL
+    if setting != "auto":
+        return ProtocolChoice(FilesProtocol(setting), "setting", f"LOCULUS_FILES_PROTOCOL={setting}")
+    cache_key = f"{_CACHE_KEY}:{client.backend_url()}"
+    cached = cache.get(cache_key)
+    if cached is not None:
+        return cached
+    choice = detect()
+    # A failed detection is kept only briefly, so a backend that comes back is noticed soon.
+    cache.set(cache_key, choice, settings.LOCULUS_INFO_CACHE_SECONDS if choice.protocol else 30)
+    return choice
+
+
+def detect() -> ProtocolChoice:
+    url = f"{client.backend_url()}/api-docs"
+    try:
+        doc = client.get_api_docs()
+        protocol = protocol_from_api_docs(doc)
+    except (client.LoculusError, DetectionFailed) as exc:
+        reason = exc.detail if isinstance(exc, client.LoculusError) else str(exc)
+        log.warning("Files protocol: detection from %s failed: %s", url, reason)
+        return ProtocolChoice(None, "failed", f"reading {url} failed: {reason}")
+    how = "declares" if protocol is FilesProtocol.FILE_MAPPING else "does not declare"
+    explanation = f"{url}: the submit operation {how} a fileMapping part"
+    log.info("Files protocol: %s (%s)", protocol.value, explanation)
+    return ProtocolChoice(protocol, "detected", explanation)
+
+
+def clear_cache() -> None:
+    try:
+        cache.delete(f"{_CACHE_KEY}:{client.backend_url()}")
+    except instance.InstanceUnavailable:
+        pass  # nothing can have been cached without an instance

@@ -1,0 +1,240 @@
+"""Settings for submitportal, read from the environment.
+
+Every variable is listed in the README with its default. Bad values fail at start-up with
+ImproperlyConfigured and a message that names the variable and says what would be valid.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    msg = f"{name}={raw!r} is not a yes/no value. Use true or false (also accepted: 1/0, yes/no, on/off)."
+    raise ImproperlyConfigured(msg)
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env_str(name, default) or default
+    if value not in choices:
+        allowed = ", ".join(choices)
+        msg = f"{name}={value!r} is not one of the allowed values: {allowed}."
+        raise ImproperlyConfigured(msg)
+    return value
+
+
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    raw = env_str(name)
+    if raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        msg = f"{name}={raw!r} is not a whole number."
+        raise ImproperlyConfigured(msg) from None
+    if value < minimum:
+        msg = f"{name}={value} must be at least {minimum}."
+        raise ImproperlyConfigured(msg)
+    return value
+
+
+def env_url(name: str, default: str = "") -> str:
+    """An http(s) base URL without a trailing slash, or "" when unset."""
+    value = env_str(name, default).rstrip("/")
+    if value and urlsplit(value).scheme not in ("http", "https"):
+        msg = f"{name}={value!r} is not an http:// or https:// URL."
+        raise ImproperlyConfigured(msg)
+    if value and not urlsplit(value).netloc:
+        msg = f"{name}={value!r} has no host name."
+        raise ImproperlyConfigured(msg)
+    return value
+
+
+def database_from_url(url: str) -> dict[str, object]:
+    """Turn DATABASE_URL (sqlite:///path or postgres://user:pass@host:port/name) into Django's form."""
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        # sqlite:///relative/path.db and sqlite:////absolute/path.db, as django-environ reads them.
+        path = unquote(parts.path[1:] if parts.path.startswith("/") else parts.path)
+        if not path:
+            msg = f"DATABASE_URL={url!r} names no SQLite file. Example: sqlite:///db.sqlite3"
+            raise ImproperlyConfigured(msg)
+        name = Path(path) if Path(path).is_absolute() else BASE_DIR / path
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": name}
+    if parts.scheme in ("postgres", "postgresql", "pgsql"):
+        name = unquote(parts.path.lstrip("/"))
+        if not name:
+            msg = f"DATABASE_URL={url!r} names no database. Example: postgres://user:password@host:5432/submitportal"
+            raise ImproperlyConfigured(msg)
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": name,
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "",
+            "PORT": str(parts.port or ""),
+            "CONN_MAX_AGE": 60,
+        }
+    msg = f"DATABASE_URL={url!r}: only sqlite:/// and postgres:// URLs are supported."
+    raise ImproperlyConfigured(msg)
+
+
+# --- Django core ---------------------------------------------------------------------------------
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        msg = "SECRET_KEY is not set. Set it to a long random string (or set DEBUG=true for local development)."
+        raise ImproperlyConfigured(msg)
+    SECRET_KEY = "insecure-development-key-only-used-with-DEBUG"  # noqa: S105 - DEBUG only
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "csp",
+    "submitportal",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "submitportal.middleware.LoculusUnavailableMiddleware",
+]
+
+ROOT_URLCONF = "submitportal.urls"
+WSGI_APPLICATION = "submitportal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.messages.context_processors.messages",
+                "submitportal.context_processors.portal",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": database_from_url(env_str("DATABASE_URL", "sqlite:///db.sqlite3"))}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Sessions live in the database: the Loculus tokens they hold never travel in a cookie.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "submitportal"}}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "submitportal": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
+    },
+}
+
+# --- Loculus -------------------------------------------------------------------------------------
+
+# The Loculus website's base URL. Everything else (backend, Keycloak, organisms) comes from
+# {LOCULUS_URL}/loculus-info. Empty: every page explains what to set.
+LOCULUS_URL = env_url("LOCULUS_URL")
+# Overrides hosts.backend from /loculus-info, e.g. an in-cluster address.
+LOCULUS_BACKEND_URL = env_url("LOCULUS_BACKEND_URL")
+# How long /loculus-info and the detected files protocol are kept, in seconds (the Loculus CLI: 5 min).
+LOCULUS_INFO_CACHE_SECONDS = env_int("LOCULUS_INFO_CACHE_SECONDS", 300)
+# auto: read {backend}/api-docs. fileMapping: the legacy JSON part. metadataColumns: files.<category> columns.
+LOCULUS_FILES_PROTOCOL = env_choice("LOCULUS_FILES_PROTOCOL", "auto", ("auto", "fileMapping", "metadataColumns"))
+# /loculus-info does not say whether the instance uses data use terms, so the operator does.
+LOCULUS_DATA_USE_TERMS = env_bool("LOCULUS_DATA_USE_TERMS", True)
+# Seconds. Connect and read timeouts for ordinary backend calls; the submit upload may take much longer.
+LOCULUS_CONNECT_TIMEOUT = env_int("LOCULUS_CONNECT_TIMEOUT", 5, minimum=1)
+LOCULUS_READ_TIMEOUT = env_int("LOCULUS_READ_TIMEOUT", 30, minimum=1)
+LOCULUS_SUBMIT_TIMEOUT = env_int("LOCULUS_SUBMIT_TIMEOUT", 3600, minimum=1)
+
+OIDC_ISSUER = env_url("OIDC_ISSUER")  # default: {hosts.keycloak}/realms/loculus
+OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID", "backend-client")
+OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+
+# --- Content Security Policy ---------------------------------------------------------------------
+
+# The browser uploads extra files straight to S3, so the S3 origins must be allowed to connect.
+S3_ORIGINS = env_list("S3_ORIGINS", [])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'", *S3_ORIGINS],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"

@@ -1,0 +1,84 @@
+"""Shared fixtures: the sandbox (a local Loculus), the portal wired to it, and headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from sandbox.launcher import RunningSandbox, start_sandbox
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+PORTAL_ORIGIN = f"http://{os.environ['DJANGO_LIVE_TEST_SERVER_ADDRESS']}"
+
+
+@pytest.fixture(scope="session")
+def portal_origin() -> str:
+    """The origin the live portal serves on; the sandbox's CORS and redirect URIs allow only it."""
+    return PORTAL_ORIGIN
+
+
+@pytest.fixture(scope="session")
+def sandbox(portal_origin: str) -> Iterator[RunningSandbox]:
+    running = start_sandbox(portal_origin)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache_and_static(settings: Any) -> Iterator[None]:
+    # Tests run without collectstatic: serve static files from the source folders.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def loculus(settings: Any, sandbox: RunningSandbox) -> RunningSandbox:
+    """The portal pointed at the sandbox, with the current generation and no faults."""
+    sandbox.reset()
+    settings.LOCULUS_URL = sandbox.website
+    settings.LOCULUS_BACKEND_URL = ""
+    settings.OIDC_ISSUER = ""
+    settings.LOCULUS_FILES_PROTOCOL = "auto"
+    settings.S3_ORIGINS = [sandbox.s3]
+    return sandbox
+
+
+@pytest.fixture
+def testuser_token(loculus: RunningSandbox) -> str:
+    return str(loculus.password_token("testuser", "testuser")["access_token"])
+
+
+# --- Browser --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Debian's Chromium, never a downloaded browser. Missing Chromium fails the test loudly."""
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.fail(
+            f"Chromium is not installed at {CHROMIUM}. Install it with `apt-get install -y chromium` "
+            "(or set CHROMIUM_PATH); the browser tests must not be skipped."
+        )
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
+        "args": [
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-gpu",
+        ],
+    }
