@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from urllib.parse import urlencode, urlsplit
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 
-from submitportal.loculus import instance
+from submitportal import form_stash, signin
+from submitportal.loculus import client, instance
+
+log = logging.getLogger("submitportal.signin")
 
 
 class LoculusUnavailableMiddleware:
@@ -22,3 +28,50 @@ class LoculusUnavailableMiddleware:
             request.loculus_unavailable = exception  # type: ignore[attr-defined]  # read by the context processor
             return render(request, "submitportal/loculus_unavailable.html", {"unavailable": exception}, status=503)
         return None
+
+
+class SignInMiddleware:
+    """Sends the user to sign in (again) when their tokens are gone or Loculus refuses them.
+
+    What they had typed in the form they were sending is kept in the session and offered again
+    when they come back to the page. Also lets forms post to Keycloak's origin (sign-out
+    redirects there), which the Content Security Policy would otherwise block.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        try:
+            response._csp_update = {"form-action": [signin.issuer_origin()]}  # type: ignore[attr-defined]
+        except instance.InstanceUnavailable:
+            pass
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, client.Unauthorized):
+            if signin.refused_again(request):
+                log.warning("Loculus refused the token again right after a new sign-in: %s", exception.detail)
+                ctx = {"detail": exception.detail, "issuer": signin.issuer()}
+                return render(request, "submitportal/signin_refused.html", ctx, status=502)
+        elif not isinstance(exception, signin.SignInRequired):
+            return None
+        return _sign_in_again(request)
+
+
+def _sign_in_again(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form_stash.keep(request)
+    # For an htmx request, come back to the page the user sees, not to the fragment's URL.
+    page = request.headers.get("HX-Current-URL") if request.htmx else None  # type: ignore[attr-defined]
+    next_url = _local_path(page) if page else request.get_full_path()
+    url = f"{reverse('signin')}?{urlencode({'next': next_url})}"
+    if request.htmx:  # type: ignore[attr-defined]
+        return HttpResponse(status=204, headers={"HX-Redirect": url})
+    return HttpResponseRedirect(url)
+
+
+def _local_path(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
