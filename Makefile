@@ -17,6 +17,8 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt sandbox/requirements.t
 install: $(VENV)/.installed
 
 ## Set everything up and run the portal on the local Loculus sandbox.
+# The demo runs with DEBUG on (no SECRET_KEY needed); set DEBUG=false and SECRET_KEY to try otherwise.
+demo: export DEBUG ?= true
 demo: install
 	$(PY) manage.py migrate --noinput
 	PYTHONUNBUFFERED=1 $(PY) manage.py demo

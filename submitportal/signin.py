@@ -181,24 +181,28 @@ def _refresh(pk: int) -> str:
         TokenSet.objects.filter(pk=pk).update(generation=F("generation"))
         tokens = TokenSet.objects.select_for_update().filter(pk=pk).first()
         if tokens is None:
-            raise SignInRequired("signed out meanwhile")
-        if _still_valid(tokens):
+            failure = "signed out meanwhile"
+        elif _still_valid(tokens):
             return tokens.access_token
-        if not tokens.refresh_token or (tokens.refresh_expires_at and tokens.refresh_expires_at <= timezone.now()):
+        elif not tokens.refresh_token or (tokens.refresh_expires_at and tokens.refresh_expires_at <= timezone.now()):
             tokens.delete()
-            raise SignInRequired("the refresh token has expired")
-        try:
-            fresh = _refresh_grant(tokens.refresh_token)
-        except (OAuthError, OSError, ValueError, KeyError) as exc:
-            log.info("Refreshing the token of %s failed (%s); signing in again", tokens.user, exc.__class__.__name__)
-            tokens.delete()
-            raise SignInRequired("the refresh failed") from exc
-        for name, value in _token_fields(fresh).items():
-            setattr(tokens, name, value)
-        tokens.generation += 1
-        tokens.save()
-        log.info("Refreshed the token of %s (generation %d)", tokens.user, tokens.generation)
-        return tokens.access_token
+            failure = "the refresh token has expired"
+        else:
+            try:
+                fresh = _refresh_grant(tokens.refresh_token)
+            except (OAuthError, OSError, ValueError, KeyError) as exc:
+                log.info("Refreshing the token of %s failed (%s); signing in again", tokens.user, exc.__class__.__name__)
+                tokens.delete()
+                failure = "the refresh failed"
+            else:
+                for name, value in _token_fields(fresh).items():
+                    setattr(tokens, name, value)
+                tokens.generation += 1
+                tokens.save()
+                log.info("Refreshed the token of %s (generation %d)", tokens.user, tokens.generation)
+                return tokens.access_token
+    # Raised only after the transaction committed, so the deletion above stands.
+    raise SignInRequired(failure)
 
 
 def _refresh_grant(refresh_token: str) -> dict[str, Any]:

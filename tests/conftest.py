@@ -47,6 +47,7 @@ def _fresh_cache_and_static(settings: Any) -> Iterator[None]:
 def loculus(settings: Any, sandbox: RunningSandbox) -> RunningSandbox:
     """The portal pointed at the sandbox, with the current generation and no faults."""
     sandbox.reset()
+    sandbox.configure(generation="current", token_lifetime=36000, url_expiry_seconds=1800)
     settings.LOCULUS_URL = sandbox.website
     settings.LOCULUS_BACKEND_URL = ""
     settings.OIDC_ISSUER = ""
@@ -58,6 +59,34 @@ def loculus(settings: Any, sandbox: RunningSandbox) -> RunningSandbox:
 @pytest.fixture
 def testuser_token(loculus: RunningSandbox) -> str:
     return str(loculus.password_token("testuser", "testuser")["access_token"])
+
+
+@pytest.fixture
+def signed_in(client: Any, db: None, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A Django test client signed in as testuser, with the backend faked at our client seam."""
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from submitportal.loculus import client as loculus_client
+    from submitportal.models import TokenSet
+
+    user = get_user_model().objects.create(username="testuser")
+    client.force_login(user)
+    TokenSet.objects.create(
+        session_id=client.session.session_key,
+        user=user,
+        access_token="fake-access-token",
+        access_expires_at=timezone.now() + timedelta(hours=1),
+        refresh_token="fake-refresh-token",
+    )
+    groups = [
+        loculus_client.Group(1, "Sandbox Lab Berlin", "Sandbox institute Berlin"),
+        loculus_client.Group(2, "Sandbox Lab Kampala", "Sandbox institute Kampala"),
+    ]
+    monkeypatch.setattr(loculus_client, "get_user_groups", lambda token: groups)
+    return client
 
 
 # --- Browser --------------------------------------------------------------------------------------

@@ -140,19 +140,19 @@ def test_an_unreachable_backend_is_reported_as_such(settings: Any, loculus: Runn
 
 
 def test_a_server_error_is_a_backend_failure(loculus: RunningSandbox, testuser_token: str) -> None:
-    loculus.set_faults([{"path": "/files/request-upload", "method": "POST", "status": 500, "times": 1}])
+    loculus.add_faults({"path": "/files/request-upload", "method": "POST", "status": 500, "times": 1})
     with pytest.raises(client.BackendFailed) as caught:
         client.request_upload(testuser_token, group_id=1, number_files=1)
     assert caught.value.status == 500
 
 
 def test_idempotent_calls_are_retried_after_a_503(loculus: RunningSandbox, testuser_token: str) -> None:
-    loculus.set_faults([{"path": "/user/groups", "method": "GET", "status": 503, "times": 2}])
+    loculus.add_faults({"path": "/user/groups", "method": "GET", "status": 503, "times": 2})
     assert len(client.get_user_groups(testuser_token)) == 2
 
 
 def test_posts_are_never_retried(loculus: RunningSandbox, testuser_token: str) -> None:
-    loculus.set_faults([{"path": "/files/request-upload", "method": "POST", "status": 503, "times": 1}])
+    loculus.add_faults({"path": "/files/request-upload", "method": "POST", "status": 503, "times": 1})
     with pytest.raises(client.BackendFailed):
         client.request_upload(testuser_token, group_id=1, number_files=1)
     # The fault was used up by the single attempt; had the client retried, this call's answer
@@ -162,7 +162,7 @@ def test_posts_are_never_retried(loculus: RunningSandbox, testuser_token: str) -
 
 def test_a_slow_backend_times_out(settings: Any, loculus: RunningSandbox, testuser_token: str) -> None:
     settings.LOCULUS_READ_TIMEOUT = 1
-    loculus.set_faults([{"path": "/files/request-upload", "method": "POST", "delay_ms": 3000, "times": 1}])
+    loculus.add_faults({"path": "/files/request-upload", "method": "POST", "delay_ms": 3000, "times": 1})
     with pytest.raises(client.BackendUnreachable, match="did not answer in time"):
         client.request_upload(testuser_token, group_id=1, number_files=1)
 
@@ -194,4 +194,4 @@ def test_the_submit_body_is_streamed_not_read_into_memory(
     assert entries[0].submission_id == "sample1"
     assert peak < 8 * 1024 * 1024, f"the client held {peak / 2**20:.1f} MiB at its peak"
     (record,) = loculus.submissions()
-    assert record["sequenceBytes"] == fasta.stat().st_size
+    assert Path(record["sequenceFile"]["path"]).stat().st_size == fasta.stat().st_size

@@ -104,7 +104,7 @@ def test_auto_detects_each_generation_of_the_sandbox(
 
 
 def test_a_failed_detection_refuses_files_and_names_the_setting(settings: Any, loculus: RunningSandbox) -> None:
-    loculus.set_faults([{"path": "/api-docs", "method": "GET", "status": 500, "times": 10}])
+    loculus.add_faults({"path": "/api-docs", "method": "GET", "status": 500, "times": 10})
     choice = files_protocol.current_choice()
     assert choice.protocol is None
     assert choice.source == "failed"

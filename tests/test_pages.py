@@ -35,23 +35,29 @@ def test_an_unset_loculus_url_gets_an_explanation_not_a_traceback(client: Client
 
 def test_an_unreachable_instance_names_the_url_that_was_tried(client: Client, settings: Any) -> None:
     settings.LOCULUS_URL = f"http://127.0.0.1:{free_port()}"
-    response = client.get("/ebola-sudan/submission/")
+    response = client.get("/")
     assert response.status_code == 503
     html = response.content.decode()
     assert f"{settings.LOCULUS_URL}/loculus-info" in html
     assert "could not connect" in html
 
 
-def test_an_unknown_organism_is_a_404_that_says_so(client: Client, loculus: RunningSandbox) -> None:
-    response = client.get("/rabies/submission/")
+def test_an_unknown_organism_is_a_404_that_says_so(signed_in: Client, loculus: RunningSandbox) -> None:
+    response = signed_in.get("/rabies/submission/")
     assert response.status_code == 404
     assert "This Loculus instance has no organism called &#x27;rabies&#x27;." in response.content.decode()
 
 
-def test_the_organism_page_describes_what_it_takes(client: Client, loculus: RunningSandbox) -> None:
-    html = client.get("/cchf/submission/").content.decode()
+def test_the_organism_page_describes_what_it_takes(signed_in: Client, loculus: RunningSandbox) -> None:
+    html = signed_in.get("/cchf/submission/").content.decode()
     assert "Submit sequences: Crimean-Congo Hemorrhagic Fever Virus" in html
     assert "up to 3 segments: L, M, S" in html
+
+
+def test_a_signed_out_visitor_is_sent_to_sign_in(client: Client, loculus: RunningSandbox) -> None:
+    response = client.get("/cchf/submission/")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/auth/signin?next=/cchf/submission/"
 
 
 def test_the_about_page_shows_the_detected_files_protocol(client: Client, loculus: RunningSandbox) -> None:
@@ -62,7 +68,7 @@ def test_the_about_page_shows_the_detected_files_protocol(client: Client, loculu
 
 
 def test_the_about_page_explains_a_failed_detection(client: Client, loculus: RunningSandbox) -> None:
-    loculus.set_faults([{"path": "/api-docs", "method": "GET", "status": 500, "times": 10}])
+    loculus.add_faults({"path": "/api-docs", "method": "GET", "status": 500, "times": 10})
     html = client.get("/about/").content.decode()
     assert "Submissions with extra files are paused" in html
 
