@@ -191,7 +191,7 @@ def _refresh(pk: int) -> str:
             try:
                 fresh = _refresh_grant(tokens.refresh_token)
             except (OAuthError, OSError, ValueError, KeyError) as exc:
-                log.info("Refreshing the token of %s failed (%s); signing in again", tokens.user, exc.__class__.__name__)
+                log.info("Refreshing %s's token failed (%s); signing in again", tokens.user, exc.__class__.__name__)
                 tokens.delete()
                 failure = "the refresh failed"
             else:

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
-from sandbox.launcher import RunningSandbox
 
+from sandbox.launcher import RunningSandbox
 from submitportal.models import GroupChoice, TokenSet
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 import requests
-from sandbox.launcher import RunningSandbox
 
+from sandbox.launcher import RunningSandbox
 from submitportal.loculus import client
 from tests.testenv import free_port
 

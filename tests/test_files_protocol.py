@@ -7,8 +7,8 @@ import re
 from typing import Any
 
 import pytest
-from sandbox.launcher import RunningSandbox
 
+from sandbox.launcher import RunningSandbox
 from submitportal.loculus import files_protocol
 from submitportal.loculus.files_protocol import FilesProtocol
 

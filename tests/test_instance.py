@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sandbox.launcher import RunningSandbox
 
+from sandbox.launcher import RunningSandbox
 from submitportal.loculus import instance
 from tests.testenv import free_port
 

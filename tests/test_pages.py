@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.test import Client
-from sandbox.launcher import RunningSandbox
 
+from sandbox.launcher import RunningSandbox
 from tests.testenv import free_port
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 import requests
-from sandbox.launcher import RunningSandbox
 
+from sandbox.launcher import RunningSandbox
 from submitportal.models import TokenSet
 from tests.signin_helpers import sign_in
 
