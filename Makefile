@@ -14,6 +14,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt sandbox/requirements.t
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# ministack (strict S3: signatures and expiry) lives in its own virtualenv: it pins another botocore.
+.venv-s3/.installed: sandbox/s3.py | $(VENV)/.installed
+	$(PY) -m sandbox.install_ministack
+	touch $@
+
 install: $(VENV)/.installed
 
 ## Set everything up and run the portal on the local Loculus sandbox.
@@ -24,7 +29,7 @@ demo: install
 	PYTHONUNBUFFERED=1 $(PY) manage.py demo
 
 ## Run every test (unit, sandbox contract, integration, browser).
-test: install
+test: install .venv-s3/.installed
 	$(PY) -m pytest
 
 lint: install

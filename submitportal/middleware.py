@@ -4,6 +4,7 @@ import logging
 from collections.abc import Callable
 from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -30,12 +31,11 @@ class LoculusUnavailableMiddleware:
         return None
 
 
-class SignInMiddleware:
-    """Sends the user to sign in (again) when their tokens are gone or Loculus refuses them.
+class ContentSecurityPolicyMiddleware:
+    """Adds the origins only known at run time to the Content Security Policy.
 
-    What they had typed in the form they were sending is kept in the session and offered again
-    when they come back to the page. Also lets forms post to Keycloak's origin (sign-out
-    redirects there), which the Content Security Policy would otherwise block.
+    The browser PUTs extra files to the S3 origins (S3_ORIGINS), and the sign-out form redirects
+    to Keycloak, whose origin comes from the instance description.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -43,11 +43,30 @@ class SignInMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        update: dict[str, list[str]] = {}
+        if settings.S3_ORIGINS:
+            update["connect-src"] = list(settings.S3_ORIGINS)
         try:
-            response._csp_update = {"form-action": [signin.issuer_origin()]}  # type: ignore[attr-defined]
+            update["form-action"] = [signin.issuer_origin()]
         except instance.InstanceUnavailable:
             pass
+        if update:
+            response._csp_update = update  # type: ignore[attr-defined]
         return response
+
+
+class SignInMiddleware:
+    """Sends the user to sign in (again) when their tokens are gone or Loculus refuses them.
+
+    What they had typed in the form they were sending is kept in the session and offered again
+    when they come back to the page.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, client.Unauthorized):

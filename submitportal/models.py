@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.db import models
@@ -42,3 +44,74 @@ class GroupChoice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} submits {self.organism} as group {self.group_id}"
+
+
+class Draft(models.Model):
+    """A submission in progress, owned by one user. Nothing here is sent until the user submits."""
+
+    class Kind(models.TextChoices):
+        FORM = "form", "Single entry"
+        BULK = "bulk", "Bulk upload"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "In progress"
+        SUBMITTING = "submitting", "Being submitted"
+        SUBMITTED = "submitted", "Submitted"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="drafts")
+    organism = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    group_id = models.IntegerField(null=True, blank=True)
+    values = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    result = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} draft of {self.user} for {self.organism}"
+
+
+class ExtraFile(models.Model):
+    """One extra file of a draft: the upload URLs Loculus handed out, and how far the upload got."""
+
+    class Method(models.TextChoices):
+        SINGLE = "single", "Single PUT"
+        MULTIPART = "multipart", "Multipart"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Uploading"
+        UPLOADED = "uploaded", "Uploaded"
+        FAILED = "failed", "Failed"
+        REFUSED = "refused", "Refused"
+
+    draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="files")
+    category = models.CharField(max_length=200)
+    path = models.CharField(max_length=1024)
+    size = models.BigIntegerField()
+    group_id = models.IntegerField(null=True, blank=True)
+    file_id = models.CharField(max_length=36, blank=True)
+    method = models.CharField(max_length=10, choices=Method.choices, blank=True)
+    urls = models.JSONField(default=list, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    part_size = models.BigIntegerField(null=True, blank=True)
+    urls_expire_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    uploaded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["category", "path"]
+        constraints = [models.UniqueConstraint(fields=["draft", "category", "path"], name="one_file_per_path")]
+
+    def __str__(self) -> str:
+        return f"{self.category}/{self.path} ({self.status})"
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]

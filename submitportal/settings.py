@@ -143,6 +143,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "submitportal.middleware.LoculusUnavailableMiddleware",
     "submitportal.middleware.SignInMiddleware",
+    "submitportal.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "submitportal.urls"
@@ -230,6 +231,14 @@ LOCULUS_CONNECT_TIMEOUT = env_int("LOCULUS_CONNECT_TIMEOUT", 5, minimum=1)
 LOCULUS_READ_TIMEOUT = env_int("LOCULUS_READ_TIMEOUT", 30, minimum=1)
 LOCULUS_SUBMIT_TIMEOUT = env_int("LOCULUS_SUBMIT_TIMEOUT", 3600, minimum=1)
 
+# Extra files: below the threshold one PUT per file, above it multipart uploads of UPLOAD_PART_SIZE
+# parts (at most 10,000; the part size grows for larger files). Sizes in bytes.
+UPLOAD_MULTIPART_THRESHOLD = env_int("UPLOAD_MULTIPART_THRESHOLD", 10 * 1024 * 1024, minimum=5 * 1024 * 1024)
+UPLOAD_PART_SIZE = env_int("UPLOAD_PART_SIZE", 10 * 1024 * 1024, minimum=5 * 1024 * 1024)
+UPLOAD_MAX_FILE_SIZE = env_int("UPLOAD_MAX_FILE_SIZE", 5 * 1024**4, minimum=1)
+# A single sequence pasted or uploaded into the form (not the bulk FASTA).
+SEQUENCE_FILE_MAX_SIZE = env_int("SEQUENCE_FILE_MAX_SIZE", 100 * 1024 * 1024, minimum=1)
+
 OIDC_ISSUER = env_url("OIDC_ISSUER")  # default: {hosts.keycloak}/realms/loculus
 OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID", "backend-client")
 OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
@@ -244,7 +253,7 @@ CONTENT_SECURITY_POLICY = {
         "script-src": ["'self'"],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
-        "connect-src": ["'self'", *S3_ORIGINS],
+        "connect-src": ["'self'"],  # plus S3_ORIGINS, added per response (middleware)
         "form-action": ["'self'"],
         "frame-ancestors": ["'none'"],
         "base-uri": ["'self'"],

@@ -1,13 +1,23 @@
 from django.urls import path
 
-from submitportal import views
+from submitportal.views import pages, signin, submission, uploads
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("about/", views.about, name="about"),
-    path("healthz", views.healthz, name="healthz"),
-    path("auth/signin", views.signin_start, name="signin"),
-    path("auth/callback", views.signin_callback, name="signin-callback"),
-    path("auth/signout", views.signout, name="signout"),
-    path("<slug:organism>/submission/", views.organism_submission, name="organism-submission"),
+    path("", pages.home, name="home"),
+    path("about/", pages.about, name="about"),
+    path("healthz", pages.healthz, name="healthz"),
+    path("auth/signin", signin.start, name="signin"),
+    path("auth/callback", signin.callback, name="signin-callback"),
+    path("auth/signout", signin.signout, name="signout"),
+    path("drafts/<uuid:draft_id>/files/<str:category>/", uploads.add_files, name="files-add"),
+    path("drafts/<uuid:draft_id>/file/<int:file_pk>/done", uploads.file_done, name="file-done"),
+    path("drafts/<uuid:draft_id>/file/<int:file_pk>/failed", uploads.file_failed, name="file-failed"),
+    path("drafts/<uuid:draft_id>/file/<int:file_pk>/retry", uploads.file_retry, name="file-retry"),
+    path("drafts/<uuid:draft_id>/file/<int:file_pk>/remove", uploads.file_remove, name="file-remove"),
+    path("<slug:organism>/submission/", submission.organism_submission, name="organism-submission"),
+    path("<slug:organism>/submission/bulk/", submission.bulk, name="bulk"),
+    path("<slug:organism>/submission/form/", submission.new_entry, name="entry-new"),
+    path("<slug:organism>/submission/form/<uuid:draft_id>/", submission.entry_form, name="entry-form"),
+    path("<slug:organism>/submission/form/<uuid:draft_id>/group", submission.entry_group, name="entry-group"),
+    path("<slug:organism>/submission/form/<uuid:draft_id>/result", submission.entry_result, name="entry-result"),
 ]

@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from sandbox.launcher import RunningSandbox
 from submitportal.models import GroupChoice, TokenSet
+from tests.browser_helpers import log_in_on_keycloak
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,13 +24,6 @@ def seen(page: Page) -> Iterator[dict[str, list[str]]]:
     page.on("request", lambda request: record["urls"].append(request.url))
     page.on("load", lambda loaded: record["pages"].append(loaded.content()))
     yield record
-
-
-def log_in_on_keycloak(page: Page, username: str) -> None:
-    expect(page.get_by_label("Username or email")).to_be_visible()
-    page.get_by_label("Username or email").fill(username)
-    page.get_by_label("Password").fill(username)
-    page.get_by_role("button", name="Sign In").click()
 
 
 def test_a_signed_out_visitor_signs_in_and_lands_on_the_page_they_asked_for(

@@ -13,6 +13,7 @@ Everything else in the portal speaks of "file X of category C belongs to entry E
 from __future__ import annotations
 
 import enum
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -147,3 +148,61 @@ def clear_cache() -> None:
         cache.delete(f"{_CACHE_KEY}:{client.backend_url()}")
     except instance.InstanceUnavailable:
         pass  # nothing can have been cached without an instance
+
+
+# --- On the wire ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileLink:
+    """File `name` (Loculus file `file_id`) of category `category` belongs to entry `submission_id`."""
+
+    submission_id: str
+    category: str
+    name: str
+    file_id: str
+
+
+class Wire:
+    """How a set of file links travels with a submission, in the backend's generation.
+
+    metadataColumns: one `files.<category>` column per configured category, each cell a
+    space-separated list of `name:fileId`. fileMapping: no `files.*` columns, and a JSON part
+    `{submissionId: {category: [{fileId, name}]}}`. With no links and an unknown protocol, nothing.
+    """
+
+    def __init__(self, protocol: FilesProtocol | None, categories: list[str], links: list[FileLink]) -> None:
+        if links and protocol is None:
+            msg = "the files protocol is unknown; submissions with extra files must be refused before this"
+            raise ValueError(msg)
+        self.protocol = protocol
+        self.categories = categories
+        self._by_entry: dict[str, dict[str, list[FileLink]]] = {}
+        for link in links:
+            self._by_entry.setdefault(link.submission_id, {}).setdefault(link.category, []).append(link)
+
+    @property
+    def columns(self) -> list[str]:
+        if self.protocol is FilesProtocol.METADATA_COLUMNS:
+            return [f"files.{category}" for category in self.categories]
+        return []
+
+    def cells(self, submission_id: str) -> list[str]:
+        if self.protocol is not FilesProtocol.METADATA_COLUMNS:
+            return []
+        entry = self._by_entry.get(submission_id, {})
+        return [
+            " ".join(f"{link.name}:{link.file_id}" for link in entry.get(category, [])) for category in self.categories
+        ]
+
+    def file_mapping(self) -> str | None:
+        if self.protocol is not FilesProtocol.FILE_MAPPING or not self._by_entry:
+            return None
+        mapping = {
+            submission_id: {
+                category: [{"fileId": link.file_id, "name": link.name} for link in links]
+                for category, links in categories.items()
+            }
+            for submission_id, categories in self._by_entry.items()
+        }
+        return json.dumps(mapping, separators=(",", ":"))

@@ -1,0 +1,98 @@
+"""The parts of the Loculus website a portal uses: ``/loculus-info`` and the group-creation page."""
+
+from __future__ import annotations
+
+import html
+import json
+
+from flask import Flask, Response, request
+
+from sandbox.organisms import COUNTRIES, public_organisms
+from sandbox.settings import RuntimeSettings
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>body{{font-family:sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}}
+label{{display:block;margin-top:.8rem}}input,select{{width:100%;padding:.3rem}}</style></head>
+<body>{body}</body></html>"""
+
+
+def page(title: str, body: str) -> Response:
+    return Response(PAGE.format(title=html.escape(title), body=body), content_type="text/html; charset=utf-8")
+
+
+def create_website_app(settings: RuntimeSettings) -> Flask:
+    app = Flask("sandbox.website")
+
+    @app.get("/loculus-info")
+    def loculus_info() -> Response:
+        organisms = {
+            key: {"schema": organism.website_schema(), "referenceGenomes": organism.reference_genomes()}
+            for key, organism in public_organisms().items()
+        }
+        body = {
+            "hosts": {
+                "backend": settings.backend_url,
+                "keycloak": settings.keycloak_url,
+                "website": settings.website_url,
+                "lapis": {key: f"{settings.website_url}/lapis/{key}" for key in organisms},
+            },
+            "minCliVersion": "0.0.0",
+            "title": "Loculus sandbox",
+            "organisms": organisms,
+        }
+        response = Response(json.dumps(body), content_type="application/json")
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
+
+    @app.get("/user/createGroup")
+    def create_group() -> Response:
+        organism_key = request.args.get("continueSubmissionOrganism", "")
+        organism = public_organisms().get(organism_key)
+        continue_note = (
+            f"<p>After creating the group you would continue your submission for "
+            f"<strong>{html.escape(organism.display_name)}</strong>.</p>"
+            if organism
+            else ""
+        )
+        options = "".join(f"<option>{html.escape(country)}</option>" for country in COUNTRIES)
+        body = f"""<h1>Create a new submitting group</h1>
+<p>This is the Loculus <strong>sandbox</strong>: a stand-in for the real Loculus website's group
+creation page. The form below does not create a group here; with a token, call
+<code>POST {html.escape(settings.backend_url)}/groups</code> instead.</p>
+{continue_note}
+<form onsubmit="return false">
+<label for="groupName">Group name*</label><input id="groupName" name="groupName">
+<label for="email">Contact email address*</label><input id="email" name="contactEmail" type="email">
+<label for="institution">Institution*</label><input id="institution" name="institution">
+<label for="line1">Address Line 1*</label><input id="line1" name="line1">
+<label for="line2">Address Line 2</label><input id="line2" name="line2">
+<label for="city">City*</label><input id="city" name="city">
+<label for="state">State / Province</label><input id="state" name="state">
+<label for="postalCode">ZIP / Postal code*</label><input id="postalCode" name="postalCode">
+<label for="country">Country*</label>
+<select id="country" name="country"><option value="">Choose a country…</option>{options}</select>
+<p><button type="submit" disabled>Create group</button> (disabled in the sandbox)</p>
+</form>"""
+        return page("Create a new submitting group", body)
+
+    @app.get("/")
+    def home() -> Response:
+        items = "".join(
+            f"<li><code>{html.escape(key)}</code>: {html.escape(organism.display_name)}</li>"
+            for key, organism in public_organisms().items()
+        )
+        body = f"""<h1>Loculus sandbox</h1>
+<p>A local stand-in for a Loculus instance, for developing and testing the submission portal.
+It is not Loculus.</p>
+<ul>
+<li>Instance config: <a href="/loculus-info">/loculus-info</a></li>
+<li>Backend: <a href="{html.escape(settings.backend_url)}">{html.escape(settings.backend_url)}</a></li>
+<li>Keycloak realm: <a href="{html.escape(settings.issuer)}/.well-known/openid-configuration">
+{html.escape(settings.issuer)}</a></li>
+</ul>
+<h2>Organisms</h2><ul>{items}</ul>
+<p>Users (password = username): testuser, newuser, superuser, otheruser.</p>"""
+        return page("Loculus sandbox", body)
+
+    return app

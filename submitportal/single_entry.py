@@ -1,0 +1,156 @@
+"""One sequence entry typed into the form: its fields, its sequences, and what is wrong with them.
+
+Plain Python (no Django), so it can be tested alone. The layout mirrors the Loculus website's form:
+"Required fields", "Desired fields", then one group per metadata header, then "Uncategorized".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+from submitportal.loculus.instance import FASTA_IDS_FIELD, ID_FIELD, InputField, Organism
+
+# Letters (IUPAC codes, any case), gaps and stop/unknown markers. Anything else is surely a mistake.
+_NOT_NUCLEOTIDE = re.compile(r"[^A-Za-z\-.*]")
+
+
+@dataclass(frozen=True)
+class FieldGroup:
+    title: str
+    fields: tuple[InputField, ...]
+
+
+def form_fields(organism: Organism) -> tuple[InputField, ...]:
+    """The fields a user types: everything but fastaIds, which the portal writes itself."""
+    return tuple(f for f in organism.input_fields if f.name != FASTA_IDS_FIELD)
+
+
+def field_groups(organism: Organism) -> list[FieldGroup]:
+    fields = form_fields(organism)
+    groups: list[FieldGroup] = []
+    placed: set[str] = set()
+
+    def add(title: str, members: Iterable[InputField]) -> None:
+        chosen = tuple(f for f in members if f.name not in placed)
+        if chosen:
+            groups.append(FieldGroup(title, chosen))
+            placed.update(f.name for f in chosen)
+
+    add("Required fields", (f for f in fields if f.required or f.name == ID_FIELD))
+    add("Desired fields", (f for f in fields if f.desired))
+    headers = list(dict.fromkeys(f.header for f in fields if f.header))
+    for header in headers:
+        add(header, (f for f in fields if f.header == header))
+    add("Uncategorized", fields)
+    return groups
+
+
+@dataclass
+class ParsedSequence:
+    sequence: str = ""
+    problem: str | None = None
+
+
+def parse_sequence(lines: Iterable[str], label: str) -> ParsedSequence:
+    """A pasted or uploaded sequence: FASTA or plain. CRLF, blank lines, lowercase and one header are fine.
+
+    A header line is dropped: the FASTA id comes from the entry's ID. `label` names the input in messages.
+    """
+    parts: list[str] = []
+    headers = 0
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith(">"):
+            headers += 1
+            if headers > 1:
+                return ParsedSequence(
+                    problem=f"{label} contains more than one FASTA header (line {number}). "
+                    "Please give one sequence per box; the ID of the entry names it."
+                )
+            continue
+        line = "".join(line.split())
+        bad = _NOT_NUCLEOTIDE.search(line)
+        if bad:
+            return ParsedSequence(
+                problem=f"{label} contains “{bad.group()}” on line {number}, which is not a nucleotide code. "
+                "Please paste only the sequence (letters such as A, C, G, T, N and gaps -)."
+            )
+        parts.append(line)
+    sequence = "".join(parts)
+    if headers and not sequence:
+        return ParsedSequence(problem=f"{label} has a header but no sequence.")
+    return ParsedSequence(sequence=sequence)
+
+
+def text_lines(data: bytes) -> Iterator[str]:
+    """Lines of an uploaded sequence file; refuses binary content clearly."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError("is not a text file (it could not be read as UTF-8 text)") from None
+    if "\x00" in text:
+        raise ValueError("is not a text file (it contains binary data)")
+    return iter(text.splitlines())
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A valid entry, ready to be written as one TSV row and its FASTA records."""
+
+    submission_id: str
+    metadata: dict[str, str]
+    sequences: tuple[tuple[str, str], ...]  # (fasta id, sequence)
+    fasta_ids: tuple[str, ...] = ()
+
+
+@dataclass
+class Checked:
+    entry: Entry | None
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def sequence_label(organism: Organism, segment: str) -> str:
+    return f"Nucleotide sequence {segment}" if organism.is_multi_segment else "Nucleotide sequence"
+
+
+def check_entry(organism: Organism, values: Mapping[str, str], sequences: Mapping[str, ParsedSequence]) -> Checked:
+    """Everything Loculus or its pipeline would refuse in a single entry, keyed by the field it concerns."""
+    errors: dict[str, str] = {}
+    cleaned = {f.name: (values.get(f.name) or "").strip() for f in form_fields(organism)}
+    submission_id = cleaned.get(ID_FIELD, "")
+    for input_field in form_fields(organism):
+        if input_field.name == ID_FIELD:
+            if not submission_id:
+                errors[ID_FIELD] = "Please enter an ID for this entry, e.g. the sample's name in your lab."
+            elif any(char.isspace() for char in submission_id):
+                errors[ID_FIELD] = "The ID may not contain spaces or other whitespace."
+        elif input_field.required and not cleaned[input_field.name]:
+            errors[input_field.name] = f"{input_field.display_name} is required."
+    filled: list[tuple[str, str]] = []
+    for segment in organism.segments:
+        parsed = sequences.get(segment) or ParsedSequence()
+        if parsed.problem:
+            errors[f"sequence-{segment}"] = parsed.problem
+        elif parsed.sequence:
+            filled.append((segment, parsed.sequence))
+    if organism.consensus_sequences and not filled and not any(k.startswith("sequence-") for k in errors):
+        first = organism.segments[0]
+        errors[f"sequence-{first}"] = (
+            "Please enter at least one segment's sequence."
+            if organism.is_multi_segment
+            else "Please enter sequence data."
+        )
+    if errors:
+        return Checked(None, errors)
+    if organism.is_multi_segment:
+        records = tuple((f"{submission_id}_{segment}", sequence) for segment, sequence in filled)
+        fasta_ids = tuple(fasta_id for fasta_id, _ in records)
+    else:
+        records = tuple((submission_id, sequence) for _, sequence in filled)
+        fasta_ids = ()
+    metadata = {name: value for name, value in cleaned.items() if name != ID_FIELD}
+    return Checked(Entry(submission_id, metadata, records, fasta_ids))

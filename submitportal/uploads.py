@@ -1,0 +1,215 @@
+"""Extra files: asking Loculus for upload URLs, and recording how each upload went.
+
+The browser never talks to the Loculus backend. It tells the portal which files it has (names
+and sizes only); the portal asks the backend for presigned URLs for the draft's group, in as few
+calls as possible, and records them against the draft. The browser PUTs the bytes to S3 and
+reports back; the portal completes multipart uploads with the backend and only then marks the
+file uploaded. Names Loculus would refuse are refused here, before any byte moves.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+from django.conf import settings
+from django.utils import timezone
+
+from submitportal import file_names
+from submitportal.loculus import client
+from submitportal.models import Draft, ExtraFile
+
+log = logging.getLogger("submitportal.uploads")
+
+MIB = 1024 * 1024
+MAX_PARTS = 10_000
+# URLs closer than this to their expiry are replaced before an upload starts with them.
+EXPIRY_MARGIN = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Selected:
+    """A file the browser has: its path (inside the chosen folder, or just the name) and size."""
+
+    path: str
+    size: int
+
+
+def part_plan(size: int) -> tuple[int, int]:
+    """(part size, part count) for a multipart upload, as the Loculus website computes it."""
+    part_size = settings.UPLOAD_PART_SIZE
+    count = max(1, math.ceil(size / part_size))
+    if count > MAX_PARTS:
+        part_size = math.ceil(size / MAX_PARTS)
+        count = math.ceil(size / part_size)
+    return part_size, count
+
+
+def _expiry_of(url: str) -> datetime:
+    """When a presigned URL stops working, read from its own X-Amz-Date and X-Amz-Expires."""
+    query = parse_qs(urlsplit(url).query)
+    try:
+        signed = datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        return signed + timedelta(seconds=int(query["X-Amz-Expires"][0]))
+    except (KeyError, ValueError, IndexError):
+        return timezone.now() + timedelta(minutes=30)
+
+
+def _problem(path: str, size: int) -> str | None:
+    name = path.rsplit("/", 1)[-1]
+    problem = file_names.problem_with(name)
+    if problem:
+        return problem
+    if size <= 0:
+        return "This file is empty (0 bytes). Loculus does not store empty files; please check you chose the right one."
+    if size > settings.UPLOAD_MAX_FILE_SIZE:
+        limit = settings.UPLOAD_MAX_FILE_SIZE / 2**30
+        return f"This file is larger than this portal accepts ({limit:g} GiB)."
+    return None
+
+
+def add_files(token: str, draft: Draft, category: str, selected: list[Selected]) -> list[ExtraFile]:
+    """Record the chosen files (replacing any at the same path) and get upload URLs for them."""
+    records: list[ExtraFile] = []
+    for item in selected:
+        if file_names.is_hidden(item.path):
+            continue
+        ExtraFile.objects.filter(draft=draft, category=category, path=item.path).delete()
+        problem = _problem(item.path, item.size)
+        records.append(
+            ExtraFile.objects.create(
+                draft=draft,
+                category=category,
+                path=item.path,
+                size=item.size,
+                group_id=draft.group_id,
+                status=ExtraFile.Status.REFUSED if problem else ExtraFile.Status.PENDING,
+                error=problem or "",
+            )
+        )
+    request_urls(token, draft, [r for r in records if r.status == ExtraFile.Status.PENDING])
+    return records
+
+
+def request_urls(token: str, draft: Draft, files: list[ExtraFile]) -> None:
+    """Fresh upload URLs for these files, for the draft's group, in as few backend calls as possible.
+
+    Files below the threshold get single-PUT URLs (one call for all of them); larger ones get
+    multipart URLs (one call per part count).
+    """
+    small = [f for f in files if f.size < settings.UPLOAD_MULTIPART_THRESHOLD]
+    by_parts: dict[int, list[ExtraFile]] = defaultdict(list)
+    for f in files:
+        if f.size >= settings.UPLOAD_MULTIPART_THRESHOLD:
+            by_parts[part_plan(f.size)[1]].append(f)
+    if small:
+        _fill(small, lambda: client.request_upload(token, group_id=draft.group_id, number_files=len(small)))
+    for count, batch in by_parts.items():
+        _fill(
+            batch,
+            lambda batch=batch, count=count: client.request_multipart_upload(
+                token, group_id=draft.group_id, number_files=len(batch), number_parts=count
+            ),
+        )
+
+
+def _fill(files: list[ExtraFile], ask: Callable[[], Sequence[client.UploadTarget | client.MultipartTarget]]) -> None:
+    try:
+        targets = ask()
+    except client.Unauthorized:
+        raise  # the user signs in again; the middleware keeps the page
+    except client.LoculusError as exc:
+        for f in files:
+            f.status = ExtraFile.Status.FAILED
+            f.error = f"Loculus did not hand out an upload address: {exc.detail}"
+            f.save(update_fields=["status", "error"])
+        return
+    now = timezone.now()
+    for f, target in zip(files, targets, strict=True):
+        f.file_id = target.file_id
+        f.group_id = f.draft.group_id
+        if isinstance(target, client.UploadTarget):
+            f.method = ExtraFile.Method.SINGLE
+            f.urls = [target.url]
+            f.headers = dict(target.headers)
+            f.part_size = None
+        else:
+            f.method = ExtraFile.Method.MULTIPART
+            f.urls = list(target.urls)
+            f.headers = {}
+            f.part_size = part_plan(f.size)[0]
+        f.urls_expire_at = min(_expiry_of(url) for url in f.urls) if f.urls else now
+        f.status = ExtraFile.Status.PENDING
+        f.error = ""
+        f.save()
+
+
+def mark_uploaded(token: str, upload: ExtraFile, etags: list[str]) -> ExtraFile:
+    """The browser says the bytes are in S3. Multipart uploads are completed with Loculus first."""
+    if upload.status == ExtraFile.Status.UPLOADED:
+        return upload
+    if upload.method == ExtraFile.Method.MULTIPART:
+        if len(etags) != len(upload.urls) or not all(etags):
+            return mark_failed(upload, "The browser did not report every part of this file. Please retry.")
+        try:
+            client.complete_multipart_upload(token, [client.CompletedUpload(upload.file_id, tuple(etags))])
+        except client.Unauthorized:
+            raise
+        except client.Rejected as exc:
+            if "already been completed" not in exc.detail:
+                return mark_failed(upload, f"Loculus could not put the parts together: {exc.detail}")
+        except client.LoculusError as exc:
+            return mark_failed(upload, f"Loculus could not put the parts together: {exc.detail}")
+    upload.status = ExtraFile.Status.UPLOADED
+    upload.error = ""
+    upload.uploaded_at = timezone.now()
+    upload.save(update_fields=["status", "error", "uploaded_at"])
+    log.info("draft %s: %s/%s uploaded as file %s", upload.draft_id, upload.category, upload.path, upload.file_id)
+    return upload
+
+
+def mark_failed(upload: ExtraFile, reason: str) -> ExtraFile:
+    if upload.status == ExtraFile.Status.UPLOADED:
+        return upload
+    upload.status = ExtraFile.Status.FAILED
+    upload.error = reason[:1000] or "The upload failed."
+    upload.save(update_fields=["status", "error"])
+    return upload
+
+
+def retry(token: str, upload: ExtraFile) -> ExtraFile:
+    """Ready the file for another attempt: fresh URLs if the old ones expire soon or belong to another group."""
+    if upload.status in (ExtraFile.Status.UPLOADED, ExtraFile.Status.REFUSED):
+        return upload
+    stale = (
+        not upload.urls
+        or upload.group_id != upload.draft.group_id
+        or upload.urls_expire_at is None
+        or upload.urls_expire_at - EXPIRY_MARGIN < timezone.now()
+    )
+    if stale:
+        request_urls(token, upload.draft, [upload])
+        upload.refresh_from_db()
+    else:
+        upload.status = ExtraFile.Status.PENDING
+        upload.error = ""
+        upload.save(update_fields=["status", "error"])
+    return upload
+
+
+def regroup(draft: Draft, group_name: str) -> int:
+    """The draft's group changed: files uploaded for another group must be uploaded again."""
+    others = (
+        ExtraFile.objects.filter(draft=draft).exclude(group_id=draft.group_id).exclude(status=ExtraFile.Status.REFUSED)
+    )
+    count = others.update(
+        status=ExtraFile.Status.FAILED,
+        error=f"This file was uploaded for another submitting group. Please upload it again for {group_name}.",
+        urls=[],
+    )
+    return count

@@ -1,0 +1,369 @@
+"""Submitting: an organism's submission page, the single-entry form, and its result."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from submitportal import form_stash, signin, single_entry, uploads
+from submitportal.loculus import client, instance
+from submitportal.models import Draft, ExtraFile, GroupChoice
+from submitportal.submit import SubmitRefused, submit_single_entry
+
+NO_PII = "confirmation-no-pii"
+NO_INSDC = "confirmation-INSDC-upload-terms"
+FORM_TEMPLATE = "submitportal/entry_form.html"
+
+
+# --- Preconditions ------------------------------------------------------------------------------
+
+
+def organism_or_404(key: str) -> instance.Organism:
+    organism = instance.get_instance().organism(key)
+    if organism is None:
+        raise Http404(f"This Loculus instance has no organism called {key!r}.")
+    return organism
+
+
+def draft_or_404(request: HttpRequest, draft_id: object, organism: str | None = None) -> Draft:
+    """The user's own draft; anyone else's is simply not found."""
+    draft = get_object_or_404(Draft, pk=draft_id, user=request.user)
+    if organism is not None and draft.organism != organism:
+        raise Http404("This draft belongs to another organism.")
+    return draft
+
+
+def _chosen_group(request: HttpRequest, organism: str, groups: list[client.Group]) -> client.Group:
+    choice = GroupChoice.objects.filter(user=request.user, organism=organism).first()
+    by_id = {group.group_id: group for group in groups}
+    return by_id.get(choice.group_id, groups[0]) if choice else groups[0]
+
+
+def _create_group_url(organism: str) -> str:
+    website = instance.get_instance().website_url
+    return f"{website}/user/createGroup?continueSubmissionOrganism={organism}"
+
+
+def _template(request: HttpRequest, page: str, partial: str) -> str:
+    return f"{page}#{partial}" if request.htmx else page  # type: ignore[attr-defined]
+
+
+# --- The organism's submission page -------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organism_submission(request: HttpRequest, organism: str) -> HttpResponse:
+    loculus = instance.get_instance()
+    chosen_organism = organism_or_404(organism)
+    groups = client.get_user_groups(signin.access_token(request))
+    ctx: dict[str, Any] = {"loculus": loculus, "organism": chosen_organism, "groups": groups}
+    if not groups:
+        ctx["create_group_url"] = _create_group_url(organism)
+        return render(request, "submitportal/organism_submission.html", ctx)
+    if request.method == "POST":
+        chosen = {str(g.group_id): g for g in groups}.get(request.POST.get("group", ""))
+        if chosen is None:
+            ctx["group"] = _chosen_group(request, organism, groups)
+            ctx["group_error"] = "Please choose one of your submitting groups from the list."
+            template = _template(request, "submitportal/organism_submission.html", "group")
+            return render(request, template, ctx, status=400)
+        GroupChoice.objects.update_or_create(
+            user=request.user, organism=organism, defaults={"group_id": chosen.group_id}
+        )
+        if not request.htmx:  # type: ignore[attr-defined]
+            return redirect("organism-submission", organism=organism)
+        ctx.update(group=chosen, group_saved=True)
+        return render(request, "submitportal/organism_submission.html#group", ctx)
+    ctx["group"] = _chosen_group(request, organism, groups)
+    stashed = form_stash.take(request)
+    if stashed and stashed.get("group"):
+        ctx["stashed_group"] = stashed["group"]
+    return render(request, "submitportal/organism_submission.html", ctx)
+
+
+@login_required
+@require_GET
+def bulk(request: HttpRequest, organism: str) -> HttpResponse:
+    ctx = {"loculus": instance.get_instance(), "organism": organism_or_404(organism)}
+    return render(request, "submitportal/bulk.html", ctx)
+
+
+# --- The single-entry form ----------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def new_entry(request: HttpRequest, organism: str) -> HttpResponse:
+    """Continue the user's open single-entry draft for this organism, or start one."""
+    organism_or_404(organism)
+    draft = (
+        Draft.objects.filter(user=request.user, organism=organism, kind=Draft.Kind.FORM, status=Draft.Status.OPEN)
+        .order_by("-updated_at")
+        .first()
+    )
+    if draft is None:
+        draft = Draft.objects.create(user=request.user, organism=organism, kind=Draft.Kind.FORM)
+    return redirect("entry-form", organism=organism, draft_id=draft.pk)
+
+
+def _restricted_window() -> tuple[dt.date, dt.date]:
+    today = timezone.now().astimezone(dt.UTC).date()
+    try:
+        latest = today.replace(year=today.year + 1)
+    except ValueError:  # 29 February
+        latest = today.replace(year=today.year + 1, day=28)
+    return today, latest
+
+
+def _ensure_group(request: HttpRequest, draft: Draft, groups: list[client.Group]) -> client.Group | None:
+    """The draft's group, if the user is (still) in it; otherwise their chosen group, and files re-marked."""
+    if not groups:
+        return None
+    by_id = {g.group_id: g for g in groups}
+    if draft.group_id in by_id:
+        return by_id[draft.group_id]
+    group = _chosen_group(request, draft.organism, groups)
+    had_group = draft.group_id is not None
+    draft.group_id = group.group_id
+    draft.save(update_fields=["group_id", "updated_at"])
+    if had_group:
+        uploads.regroup(draft, group.group_name)
+    return group
+
+
+def _files_by_category(
+    draft: Draft, organism: instance.Organism
+) -> list[tuple[instance.FileCategory, list[ExtraFile]]]:
+    files = list(draft.files.all())
+    return [(category, [f for f in files if f.category == category.name]) for category in organism.file_categories]
+
+
+def _form_context(
+    request: HttpRequest,
+    draft: Draft,
+    organism: instance.Organism,
+    groups: list[client.Group],
+    group: client.Group | None,
+    **extra: Any,
+) -> dict[str, Any]:
+    earliest, latest = _restricted_window()
+    values = dict(draft.values)
+    values.setdefault("data_use_terms", "OPEN")
+    values.setdefault("restricted_until", latest.isoformat())
+    return {
+        "loculus": instance.get_instance(),
+        "organism": organism,
+        "draft": draft,
+        "groups": groups,
+        "group": group,
+        "create_group_url": _create_group_url(organism.key),
+        "field_groups": single_entry.field_groups(organism),
+        "segments": [(s, single_entry.sequence_label(organism, s)) for s in organism.segments],
+        "categories": _files_by_category(draft, organism),
+        "values": values,
+        "errors": {},
+        "data_use_terms": settings.LOCULUS_DATA_USE_TERMS,
+        "restricted_earliest": earliest.isoformat(),
+        "restricted_latest": latest.isoformat(),
+        **extra,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def entry_form(request: HttpRequest, organism: str, draft_id: object) -> HttpResponse:
+    chosen_organism = organism_or_404(organism)
+    draft = draft_or_404(request, draft_id, organism)
+    if draft.status == Draft.Status.SUBMITTED:
+        return redirect("entry-result", organism=organism, draft_id=draft.pk)
+    token = signin.access_token(request)
+    groups = client.get_user_groups(token)
+    group = _ensure_group(request, draft, groups)
+    if request.method == "GET":
+        stashed = form_stash.take(request)
+        if stashed:
+            draft.values = {**draft.values, **{k: stashed.get(k, "") for k in stashed}}
+        return render(request, FORM_TEMPLATE, _form_context(request, draft, chosen_organism, groups, group))
+    if group is None:
+        return redirect("entry-form", organism=organism, draft_id=draft.pk)
+    return _submit_form(request, token, draft, chosen_organism, groups, group)
+
+
+def _read_sequences(
+    request: HttpRequest, organism: instance.Organism, values: dict[str, str]
+) -> dict[str, single_entry.ParsedSequence]:
+    parsed: dict[str, single_entry.ParsedSequence] = {}
+    for segment in organism.segments:
+        label = single_entry.sequence_label(organism, segment)
+        upload = request.FILES.get(f"sequence-file-{segment}")
+        if upload is not None and upload.size:
+            if upload.size > settings.SEQUENCE_FILE_MAX_SIZE:
+                limit = settings.SEQUENCE_FILE_MAX_SIZE // 2**20
+                parsed[segment] = single_entry.ParsedSequence(
+                    problem=f"The file “{upload.name}” for {label} is larger than {limit} MiB. "
+                    "For genomes this large, please use the bulk upload."
+                )
+                continue
+            try:
+                lines = single_entry.text_lines(upload.read())
+            except ValueError as exc:
+                parsed[segment] = single_entry.ParsedSequence(problem=f"The file “{upload.name}” for {label} {exc}.")
+                continue
+            parsed[segment] = single_entry.parse_sequence(lines, label)
+            if not parsed[segment].problem:
+                values[f"sequence-{segment}"] = parsed[segment].sequence  # kept in the box from now on
+        else:
+            parsed[segment] = single_entry.parse_sequence(values.get(f"sequence-{segment}", "").splitlines(), label)
+    return parsed
+
+
+def _terms(values: dict[str, str], errors: dict[str, str]) -> client.DataUseTerms:
+    if not settings.LOCULUS_DATA_USE_TERMS:
+        return client.DataUseTerms("OPEN")
+    if values.get(NO_PII) != "on":
+        errors[NO_PII] = (
+            "Please confirm the data you submitted does not include restricted or personally identifiable information."
+        )
+    if values.get(NO_INSDC) != "on":
+        errors[NO_INSDC] = (
+            "Please tick the box to agree that you will not independently submit these sequences to INSDC."
+        )
+    if values.get("data_use_terms") != "RESTRICTED":
+        return client.DataUseTerms("OPEN")
+    earliest, latest = _restricted_window()
+    try:
+        until = dt.date.fromisoformat(values.get("restricted_until", ""))
+    except ValueError:
+        until = None
+    if until is None or not earliest <= until <= latest:
+        errors["restricted_until"] = (
+            f"Please choose a date from {earliest.isoformat()} to {latest.isoformat()} (at most one year from today)."
+        )
+        return client.DataUseTerms("RESTRICTED")
+    return client.DataUseTerms("RESTRICTED", until)
+
+
+def _submit_form(
+    request: HttpRequest,
+    token: str,
+    draft: Draft,
+    organism: instance.Organism,
+    groups: list[client.Group],
+    group: client.Group,
+) -> HttpResponse:
+    names = [f.name for f in single_entry.form_fields(organism)]
+    keys = [
+        *names,
+        *(f"sequence-{s}" for s in organism.segments),
+        "data_use_terms",
+        "restricted_until",
+        NO_PII,
+        NO_INSDC,
+    ]
+    values = {key: request.POST.get(key, "") for key in keys}
+    sequences = _read_sequences(request, organism, values)
+    draft.values = values
+    draft.save(update_fields=["values", "updated_at"])
+    checked = single_entry.check_entry(organism, values, sequences)
+    errors = dict(checked.errors)
+    terms = _terms(values, errors)
+
+    def again(status: int, **extra: Any) -> HttpResponse:
+        ctx = _form_context(request, draft, organism, groups, group, errors=errors, **extra)
+        return render(request, FORM_TEMPLATE, ctx, status=status)
+
+    if errors or checked.entry is None:
+        return again(400)
+    if terms.type == "OPEN" and settings.LOCULUS_DATA_USE_TERMS and request.POST.get("confirm_open") != "yes":
+        # As on the Loculus website, Open terms are confirmed once more; "Cancel" just returns to the form.
+        return again(200, confirm_open=request.POST.get("confirm_open") != "no")
+    try:
+        submit_single_entry(token, draft, organism, checked.entry, terms)
+    except SubmitRefused as exc:
+        return again(409, problem=str(exc))
+    except client.Unauthorized:
+        raise  # sign in again; the middleware keeps what was typed
+    except client.LoculusError as exc:
+        return again(_status_for(exc), problem=_explain(exc), request_id=exc.request_id)
+    return redirect("entry-result", organism=organism.key, draft_id=draft.pk)
+
+
+def _status_for(exc: client.LoculusError) -> int:
+    return 502 if exc.status is None or exc.status >= 500 else 400
+
+
+def _explain(exc: client.LoculusError) -> str:
+    """A backend problem in words, with Loculus's own detail."""
+    if isinstance(exc, client.BackendUnreachable):
+        if "in time" in exc.detail:
+            return (
+                f"Loculus did not answer in time ({exc.detail}) It may still have received the submission: "
+                "check your group's review page on Loculus before you submit again."
+            )
+        return (
+            f"Loculus could not be reached, so nothing was submitted: {exc.detail} Please try again in a few minutes."
+        )
+    if isinstance(exc, client.Forbidden):
+        return f"Loculus did not allow this submission: {exc.detail}"
+    if isinstance(exc, client.NotFound):
+        return f"Loculus could not find what this submission refers to: {exc.detail}"
+    if isinstance(exc, client.Rejected):
+        if exc.status == 422:
+            return f"The submitted file content was invalid: {exc.detail}"
+        return f"Failed to submit sequence entries: {exc.detail}"
+    return (
+        f"Loculus had a problem with this submission ({exc.status} {exc.title}): {exc.detail} "
+        "Nothing you entered is lost; please try again in a few minutes."
+    )
+
+
+@login_required
+@require_POST
+def entry_group(request: HttpRequest, organism: str, draft_id: object) -> HttpResponse:
+    """Change the draft's submitting group; files uploaded for the old one must be uploaded again."""
+    chosen_organism = organism_or_404(organism)
+    draft = draft_or_404(request, draft_id, organism)
+    groups = client.get_user_groups(signin.access_token(request))
+    chosen = {str(g.group_id): g for g in groups}.get(request.POST.get("group", ""))
+    if chosen is not None and chosen.group_id != draft.group_id and draft.status == Draft.Status.OPEN:
+        draft.group_id = chosen.group_id
+        draft.save(update_fields=["group_id", "updated_at"])
+        GroupChoice.objects.update_or_create(
+            user=request.user, organism=organism, defaults={"group_id": chosen.group_id}
+        )
+        regrouped = uploads.regroup(draft, chosen.group_name)
+    else:
+        regrouped = 0
+    if not request.htmx:  # type: ignore[attr-defined]
+        return redirect("entry-form", organism=organism, draft_id=draft.pk)
+    group = _ensure_group(request, draft, groups)
+    ctx = _form_context(request, draft, chosen_organism, groups, group, group_saved=True, regrouped=regrouped)
+    return render(request, f"{FORM_TEMPLATE}#group-change", ctx)
+
+
+@login_required
+@require_GET
+def entry_result(request: HttpRequest, organism: str, draft_id: object) -> HttpResponse:
+    chosen_organism = organism_or_404(organism)
+    draft = draft_or_404(request, draft_id, organism)
+    if draft.status != Draft.Status.SUBMITTED or not draft.result:
+        return redirect("entry-form", organism=organism, draft_id=draft.pk)
+    loculus = instance.get_instance()
+    group_id = draft.result.get("groupId")
+    ctx = {
+        "loculus": loculus,
+        "organism": chosen_organism,
+        "draft": draft,
+        "entries": draft.result.get("entries", []),
+        "files": list(draft.files.all()),
+        "review_url": f"{loculus.website_url}/{organism}/submission/{group_id}/review",
+    }
+    return render(request, "submitportal/entry_result.html", ctx)

@@ -1,0 +1,95 @@
+"""The HTMX endpoints of the extra-file uploads. Each answers with file-row partials.
+
+The browser sends names and sizes (never bytes) and reports how its PUTs to S3 went; the row it
+gets back, with ✓ or ✗, is always the portal's own verdict.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_POST
+
+from submitportal import signin, uploads
+from submitportal.models import Draft, ExtraFile
+from submitportal.views.submission import draft_or_404, organism_or_404
+
+ROWS = "submitportal/entry_form.html#file-rows"
+ROW = "submitportal/entry_form.html#file-row"
+MAX_FILES_PER_REQUEST = 10_000
+
+
+def _file(request: HttpRequest, draft_id: object, file_pk: int) -> ExtraFile:
+    draft = draft_or_404(request, draft_id)
+    return get_object_or_404(ExtraFile, pk=file_pk, draft=draft)
+
+
+def _selected(raw: str) -> list[uploads.Selected] | None:
+    try:
+        items = json.loads(raw)
+        selected = [uploads.Selected(path=str(item["path"]).strip("/"), size=int(item["size"])) for item in items]
+    except (ValueError, TypeError, KeyError):
+        return None
+    if len(selected) > MAX_FILES_PER_REQUEST:
+        return None
+    return selected
+
+
+@login_required
+@require_POST
+def add_files(request: HttpRequest, draft_id: object, category: str) -> HttpResponse:
+    draft = draft_or_404(request, draft_id)
+    organism = organism_or_404(draft.organism)
+    if organism.file_category(category) is None:
+        return HttpResponseBadRequest(f"{organism.display_name} has no file category called {category!r}.")
+    if draft.status != Draft.Status.OPEN:
+        return HttpResponse("This draft has been submitted; it takes no more files.", status=409)
+    selected = _selected(request.POST.get("files", ""))
+    if selected is None:
+        return HttpResponseBadRequest("The list of files could not be read.")
+    records = uploads.add_files(signin.access_token(request), draft, category, selected)
+    return render(request, ROWS, {"files": records, "draft": draft})
+
+
+@login_required
+@require_POST
+def file_done(request: HttpRequest, draft_id: object, file_pk: int) -> HttpResponse:
+    upload = _file(request, draft_id, file_pk)
+    try:
+        etags = [str(e) for e in json.loads(request.POST.get("etags") or "[]")]
+    except (ValueError, TypeError):
+        etags = []
+    if upload.status == ExtraFile.Status.PENDING:
+        upload = uploads.mark_uploaded(signin.access_token(request), upload, etags)
+    return render(request, ROW, {"file": upload, "draft": upload.draft})
+
+
+@login_required
+@require_POST
+def file_failed(request: HttpRequest, draft_id: object, file_pk: int) -> HttpResponse:
+    upload = _file(request, draft_id, file_pk)
+    reason = request.POST.get("reason", "").strip() or "The upload failed."
+    upload = uploads.mark_failed(upload, reason)
+    return render(request, ROW, {"file": upload, "draft": upload.draft})
+
+
+@login_required
+@require_POST
+def file_retry(request: HttpRequest, draft_id: object, file_pk: int) -> HttpResponse:
+    upload = _file(request, draft_id, file_pk)
+    if upload.draft.status == Draft.Status.OPEN:
+        upload = uploads.retry(signin.access_token(request), upload)
+    return render(request, ROW, {"file": upload, "draft": upload.draft})
+
+
+@login_required
+@require_POST
+def file_remove(request: HttpRequest, draft_id: object, file_pk: int) -> HttpResponse:
+    upload = _file(request, draft_id, file_pk)
+    if upload.draft.status != Draft.Status.OPEN:
+        return render(request, ROW, {"file": upload, "draft": upload.draft})
+    upload.delete()
+    return HttpResponse("")
