@@ -14,7 +14,10 @@ def log_in_on_keycloak(page: Page, username: str) -> None:
     expect(page.get_by_label("Username or email")).to_be_visible()
     page.get_by_label("Username or email").fill(username)
     page.get_by_label("Password").fill(username)
-    page.get_by_role("button", name="Sign In").click()
+    # Keycloak → callback → the page asked for are HTTP redirects of one navigation: wait until the
+    # page has loaded, htmx included, before a test acts on it.
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("button", name="Sign In").click()
 
 
 def s3_object(sandbox: RunningSandbox, file_id: str) -> bytes:

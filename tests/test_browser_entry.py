@@ -61,6 +61,7 @@ def open_form(page: Page, live_server: Any, organism: str) -> None:
     log_in_on_keycloak(page, "testuser")
     page.get_by_role("link", name="Submit individual sequence entry using a form").click()
     expect(page).to_have_url(re.compile(rf"/{organism}/submission/form/[0-9a-f-]+/$"))
+    page.wait_for_load_state("load")  # the upload module must be listening before files are chosen
 
 
 def fill_required(page: Page, organism: str, submission_id: str) -> None:
@@ -128,7 +129,9 @@ def test_one_entry_with_two_files_is_submitted_with_both_files_linked(
         assert "files.rawReads" in metadata[0].split("\t")
 
 
-def test_a_large_file_is_uploaded_in_parts(page: Page, live_server: Any, loculus: RunningSandbox, tmp_path: Path) -> None:
+def test_a_large_file_is_uploaded_in_parts(
+    page: Page, live_server: Any, loculus: RunningSandbox, tmp_path: Path
+) -> None:
     big = write(tmp_path / "run1.bam", bytes(range(256)) * (21 * MIB // 256) + b"tail")
     open_form(page, live_server, "wastewater")
     fill_required(page, "wastewater", "ww-2024-01")
@@ -180,11 +183,15 @@ def test_a_multi_segment_entry_names_each_segment(page: Page, live_server: Any, 
     assert Path(record["sequenceFile"]["path"]).read_text() == ">iso1_L\nACGTACGT\n>iso1_S\nGGGAAA\n"
 
 
-def test_required_fields_are_checked_before_anything_is_sent(page: Page, live_server: Any, loculus: RunningSandbox) -> None:
+def test_required_fields_are_checked_before_anything_is_sent(
+    page: Page, live_server: Any, loculus: RunningSandbox
+) -> None:
     open_form(page, live_server, "ebola-sudan")
     page.get_by_role("button", name="Upload and proceed to Approval").click()
     expect(page.get_by_role("alert").first).to_contain_text("before submitting")
-    expect(page.locator("#error-id")).to_have_text("Please enter an ID for this entry, e.g. the sample's name in your lab.")
+    expect(page.locator("#error-id")).to_have_text(
+        "Please enter an ID for this entry, e.g. the sample's name in your lab."
+    )
     expect(page.locator("#error-sequence-main")).to_have_text("Please enter sequence data.")
     expect(page.get_by_label("ID", exact=True)).to_have_attribute("aria-invalid", "true")
     assert loculus.submissions() == []

@@ -17,9 +17,10 @@ from tests.sandbox.helpers import Backend
 PORTAL_ORIGIN = "http://127.0.0.1:18000"
 
 
-@pytest.fixture(scope="session")
-def sandbox_process() -> Iterator[RunningSandbox]:
-    running = start_sandbox(PORTAL_ORIGIN, extra_args=["--s3-proxy"])
+@pytest.fixture(scope="session", params=["moto", "ministack"])
+def sandbox_process(request: pytest.FixtureRequest) -> Iterator[RunningSandbox]:
+    """The contract holds against both S3 servers: moto, and ministack, which checks signatures and expiry."""
+    running = start_sandbox(PORTAL_ORIGIN, s3=request.param, extra_args=["--s3-proxy"])
     try:
         yield running
     finally:

@@ -1,0 +1,176 @@
+"""The single-entry form's server side: what the user sees for each backend problem, and nothing lost."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from sandbox.launcher import RunningSandbox
+from submitportal.loculus import client
+from submitportal.models import Draft
+
+pytestmark = pytest.mark.django_db
+
+VALID = {
+    "id": "sample-7",
+    "sampleCollectionDate": "2024-05-01",
+    "geoLocCountry": "Uganda",
+    "sequence-main": ">x\nACGTACGT",
+    "data_use_terms": "OPEN",
+    "confirmation-no-pii": "on",
+    "confirmation-INSDC-upload-terms": "on",
+    "confirm_open": "yes",
+}
+
+
+@pytest.fixture
+def form_url(signed_in: Client, loculus: RunningSandbox, settings: Any) -> str:
+    settings.LOCULUS_FILES_PROTOCOL = "metadataColumns"
+    response = signed_in.get("/ebola-sudan/submission/form/")
+    assert response.status_code == 302
+    return str(response.headers["Location"])
+
+
+def values_for_required_fields() -> dict[str, str]:
+    from submitportal.loculus import instance
+
+    values = dict(VALID)
+    for field in instance.get_instance().organisms["ebola-sudan"].required_fields:
+        values.setdefault(field.name, field.example or "x")
+    return values
+
+
+def problem(
+    status: int | None, detail: str, cls: type[client.LoculusError], title: str = "Problem"
+) -> client.LoculusError:
+    return cls(status=status, title=title, detail=detail, request_id="req-123")
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "shown"),
+    [
+        (
+            problem(
+                None, "The portal could not connect to the Loculus backend at http://x.", client.BackendUnreachable
+            ),
+            502,
+            "Loculus could not be reached, so nothing was submitted",
+        ),
+        (
+            problem(
+                None, "The Loculus backend at http://x did not answer in time (ReadTimeout).", client.BackendUnreachable
+            ),
+            502,
+            "It may still have received the submission",
+        ),
+        (
+            problem(403, "User testuser is not a member of group(s) 1. Action not allowed.", client.Forbidden),
+            400,
+            "Loculus did not allow this submission: User testuser is not a member of group(s) 1.",
+        ),
+        (
+            problem(404, "Group(s) 1 do(es) not exist.", client.NotFound),
+            400,
+            "Loculus could not find what this submission refers to: Group(s) 1 do(es) not exist.",
+        ),
+        (
+            problem(400, "Sequence file has wrong extension.", client.Rejected),
+            400,
+            "Failed to submit sequence entries: Sequence file has wrong extension.",
+        ),
+        (
+            problem(422, "Metadata file contains at least one duplicate submissionId", client.Rejected),
+            400,
+            "The submitted file content was invalid: Metadata file contains at least one duplicate submissionId",
+        ),
+        (
+            problem(
+                503,
+                "This Loculus instance is in read-only mode; write requests are disabled.",
+                client.BackendFailed,
+                "Service Unavailable",
+            ),
+            502,
+            "Loculus had a problem with this submission (503 Service Unavailable): This Loculus instance is in read-only mode",
+        ),
+    ],
+)
+def test_each_backend_problem_is_shown_in_words_and_the_form_keeps_its_values(
+    signed_in: Client,
+    form_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    error: client.LoculusError,
+    status: int,
+    shown: str,
+) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise error
+
+    monkeypatch.setattr(client, "submit", refuse)
+    response = signed_in.post(form_url, values_for_required_fields())
+    page = html.unescape(response.content.decode())
+    assert response.status_code == status
+    assert '<div class="problem" role="alert" id="problem">' in response.content.decode()
+    assert shown in page
+    assert "req-123" in page
+    assert 'value="sample-7"' in page
+    assert ">x\nACGTACGT</textarea>" in page or "ACGTACGT</textarea>" in page
+    assert Draft.objects.get().status == Draft.Status.OPEN
+
+
+def test_a_401_at_submit_sends_the_user_to_sign_in_and_keeps_what_they_typed(
+    signed_in: Client, form_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise problem(401, "Bearer", client.Unauthorized)
+
+    monkeypatch.setattr(client, "submit", refuse)
+    response = signed_in.post(form_url, values_for_required_fields())
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/auth/signin?next=")
+    assert Draft.objects.get().values["id"] == "sample-7"
+
+
+def test_a_submission_goes_out_once_and_then_shows_its_result(
+    signed_in: Client, form_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[dict[str, Any]] = []
+
+    def accept(token: str, organism: str, **kwargs: Any) -> list[client.SubmittedEntry]:
+        calls.append({"organism": organism, **kwargs, "metadata": kwargs["metadata"].stream.read().decode()})
+        return [client.SubmittedEntry("LOC_000001Y", 1, "sample-7")]
+
+    monkeypatch.setattr(client, "submit", accept)
+    response = signed_in.post(form_url, values_for_required_fields())
+    assert response.status_code == 302
+    assert response.headers["Location"] == form_url + "result"
+    again = signed_in.post(form_url, values_for_required_fields())
+    assert again.status_code == 302  # a second post shows the first result; nothing is sent again
+    assert len(calls) == 1
+    assert calls[0]["group_id"] == 1
+    assert calls[0]["metadata"].startswith("id\t")
+    result = signed_in.get(form_url + "result").content.decode()
+    assert "LOC_000001Y.1" in result
+
+
+def test_open_terms_are_confirmed_once_more_before_anything_is_sent(
+    signed_in: Client, form_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(client, "submit", lambda *a, **k: pytest.fail("submitted without confirmation"))
+    values = values_for_required_fields()
+    del values["confirm_open"]
+    page = signed_in.post(form_url, values).content.decode()
+    assert "You have selected the Open Data Use Terms." in page
+    assert "Continue under Open terms" in page
+
+
+def test_another_users_draft_is_not_found(signed_in: Client, form_url: str) -> None:
+    from django.contrib.auth import get_user_model
+
+    other = get_user_model().objects.create(username="otheruser")
+    theirs = Draft.objects.create(user=other, organism="ebola-sudan", kind=Draft.Kind.FORM)
+    assert signed_in.get(f"/ebola-sudan/submission/form/{theirs.pk}/").status_code == 404
+    assert signed_in.post(f"/drafts/{theirs.pk}/files/rawReads/", {"files": "[]"}).status_code == 404
