@@ -94,7 +94,7 @@ def problem(
                 "Service Unavailable",
             ),
             502,
-            "Loculus had a problem with this submission (503 Service Unavailable): This Loculus instance is in read-only mode",
+            "Loculus had a problem with this submission (503 Service Unavailable): This Loculus instance",
         ),
     ],
 )
