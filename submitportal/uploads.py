@@ -73,14 +73,22 @@ def _problem(path: str, size: int) -> str | None:
     return None
 
 
-def add_files(token: str, draft: Draft, category: str, selected: list[Selected]) -> list[ExtraFile]:
-    """Record the chosen files (replacing any at the same path) and get upload URLs for them."""
+def add_files(
+    draft: Draft, category: str, selected: list[Selected], refusals: dict[str, str] | None = None
+) -> list[ExtraFile]:
+    """Record the chosen files (replacing any at the same path), refusing those Loculus would not take.
+
+    No upload URL is asked for yet: the browser asks for them in batches just before it uploads
+    (prepare), because they expire after 30 minutes. `refusals` are reasons found by the caller
+    (e.g. a file that belongs to no entry), by path.
+    """
+    refusals = refusals or {}
     records: list[ExtraFile] = []
     for item in selected:
         if file_names.is_hidden(item.path):
             continue
         ExtraFile.objects.filter(draft=draft, category=category, path=item.path).delete()
-        problem = _problem(item.path, item.size)
+        problem = _problem(item.path, item.size) or refusals.get(item.path)
         records.append(
             ExtraFile.objects.create(
                 draft=draft,
@@ -92,8 +100,34 @@ def add_files(token: str, draft: Draft, category: str, selected: list[Selected])
                 error=problem or "",
             )
         )
-    request_urls(token, draft, [r for r in records if r.status == ExtraFile.Status.PENDING])
     return records
+
+
+def prepare(token: str, draft: Draft, files: list[ExtraFile], *, fresh: bool = False) -> list[ExtraFile]:
+    """Upload URLs for these files, asked for now: reused while valid for the draft's group, else new.
+
+    `fresh` forces new URLs (the browser was refused with the old ones).
+    """
+    waiting = [f for f in files if f.status in (ExtraFile.Status.PENDING, ExtraFile.Status.FAILED)]
+    stale = [f for f in waiting if fresh or not _usable(f)]
+    for f in waiting:
+        if f not in stale and f.status != ExtraFile.Status.PENDING:
+            f.status = ExtraFile.Status.PENDING
+            f.error = ""
+            f.save(update_fields=["status", "error"])
+    for f in stale:
+        f.status = ExtraFile.Status.PENDING  # request_urls marks the ones Loculus refuses as failed
+    request_urls(token, draft, stale)
+    return files
+
+
+def _usable(upload: ExtraFile) -> bool:
+    return bool(
+        upload.urls
+        and upload.group_id == upload.draft.group_id
+        and upload.urls_expire_at is not None
+        and upload.urls_expire_at - EXPIRY_MARGIN > timezone.now()
+    )
 
 
 def request_urls(token: str, draft: Draft, files: list[ExtraFile]) -> None:
@@ -182,23 +216,13 @@ def mark_failed(upload: ExtraFile, reason: str) -> ExtraFile:
     return upload
 
 
-def retry(token: str, upload: ExtraFile) -> ExtraFile:
-    """Ready the file for another attempt: fresh URLs if the old ones expire soon or belong to another group."""
+def retry(upload: ExtraFile) -> ExtraFile:
+    """Back in the queue; the browser prepares it again (fresh URLs if the old ones are stale)."""
     if upload.status in (ExtraFile.Status.UPLOADED, ExtraFile.Status.REFUSED):
         return upload
-    stale = (
-        not upload.urls
-        or upload.group_id != upload.draft.group_id
-        or upload.urls_expire_at is None
-        or upload.urls_expire_at - EXPIRY_MARGIN < timezone.now()
-    )
-    if stale:
-        request_urls(token, upload.draft, [upload])
-        upload.refresh_from_db()
-    else:
-        upload.status = ExtraFile.Status.PENDING
-        upload.error = ""
-        upload.save(update_fields=["status", "error"])
+    upload.status = ExtraFile.Status.PENDING
+    upload.error = ""
+    upload.save(update_fields=["status", "error"])
     return upload
 
 

@@ -96,9 +96,9 @@ def test_a_failed_upload_shows_the_reason_and_retry_gets_fresh_urls_once_they_ex
 ) -> None:
     reads = write(tmp_path / "reads.fastq", b"@r1\nACGT\n+\nIIII\n" * 100)
     faulty_s3.configure(url_expiry_seconds=4)
-    # Every attempt the browser makes by itself fails (S3 answers 500 three times, without CORS
+    # Every attempt the browser makes by itself fails (S3 answers 500 four times, without CORS
     # headers, so the browser sees only a failed connection).
-    faulty_s3.add_s3_faults({"method": "PUT", "status": 500, "times": 3})
+    faulty_s3.add_s3_faults({"method": "PUT", "status": 500, "times": 4})
     open_form(page, live_server, "ebola-sudan")
     page.get_by_label("Add files to Raw reads").set_input_files(reads)
     expect(status(page, "rawReads", "reads.fastq")).to_have_text("✗", timeout=20_000)
@@ -110,6 +110,20 @@ def test_a_failed_upload_shows_the_reason_and_retry_gets_fresh_urls_once_they_ex
     upload = ExtraFile.objects.get()
     assert upload.file_id != first_id
     assert s3_object(faulty_s3, upload.file_id) == reads.read_bytes()
+
+
+def test_passing_storage_failures_are_retried_without_the_user_noticing(
+    page: Page, live_server: Any, faulty_s3: RunningSandbox, tmp_path: Path
+) -> None:
+    small = write(tmp_path / "small.fastq", b"@r1\nACGT\n+\nIIII\n" * 100)
+    big = write(tmp_path / "big.bam", b"\x01big" * (3 * 1024 * 1024))  # 12 MiB: two parts
+    faulty_s3.add_s3_faults({"method": "PUT", "status": 503, "times": 2}, {"method": "PUT", "drop": True, "times": 1})
+    open_form(page, live_server, "ebola-sudan")
+    page.get_by_label("Add files to Raw reads").set_input_files([small, big])
+    expect(status(page, "rawReads", "small.fastq")).to_have_text("✓", timeout=30_000)
+    expect(status(page, "rawReads", "big.bam")).to_have_text("✓", timeout=30_000)
+    for upload in ExtraFile.objects.all():
+        assert s3_object(faulty_s3, upload.file_id) == (tmp_path / upload.path).read_bytes()
 
 
 def test_changing_the_group_asks_for_the_files_again(

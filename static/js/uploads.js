@@ -1,19 +1,35 @@
 // Extra-file uploads: the one thing on the page only the browser can do (read files, PUT bytes to S3).
 //
-// On selection the browser sends the portal only names and sizes; the portal answers with one row
-// per file, carrying the presigned URLs Loculus handed out. This module PUTs the bytes (with every
-// header the backend listed), collects part ETags, and reports back. The portal's answer — a row
-// with ✓ or ✗ — replaces the row; this module never paints a verdict itself, only progress.
+// On selection (inputs, or files and folders dropped on the area) the browser sends the portal only
+// names and sizes; the portal answers with one row per file. Shortly before uploading, this engine
+// asks the portal for the presigned URLs of a batch of files (the portal asks Loculus, which signs
+// them for 30 minutes), PUTs the bytes with every header the backend listed, collects part ETags,
+// and reports back. The portal's answer — a row with ✓ or ✗ — replaces the row: this module paints
+// progress, never a verdict.
 
-const MAX_FILES_AT_ONCE = 3;
-const MAX_PARTS_AT_ONCE = 4;
-const ATTEMPTS = 3;
+const FILES_AT_ONCE = 6;
+const PARTS_AT_ONCE = 4;
+const BATCH = 50; // files per request for upload URLs
+const ATTEMPTS = 4; // per PUT, with backoff, for network errors and 5xx
+const PART_TIMEOUT_MS = 15 * 60 * 1000;
 
-const chosen = new Map(); // "category\npath" → File, for the rows of this page
-const active = new Set(); // rows uploading now
-const queue = [];
+const chosen = new Map(); // "category\npath" → File chosen on this page
+const jobs = new Map(); // row id → job
+const waiting = []; // jobs that need URLs
+const ready = []; // jobs with URLs
+const uploading = new Set();
+let preparing = false;
 
 const key = (category, path) => `${category}\n${path}`;
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function csrfToken() {
+  try {
+    return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
+  } catch {
+    return "";
+  }
+}
 
 function rowsOf(category) {
   return document.getElementById(`files-${category}`);
@@ -23,43 +39,38 @@ function rowFor(category, path) {
   return [...rowsOf(category).querySelectorAll("[data-file-row]")].find((row) => row.dataset.path === path);
 }
 
-function say(section, message) {
-  const box = section.querySelector("[data-upload-message]");
-  box.textContent = message;
+function sectionOf(category) {
+  return document.querySelector(`[data-upload-category="${CSS.escape(category)}"]`);
 }
 
-function select(input) {
-  const category = input.dataset.category;
-  const section = input.closest("[data-upload-category]");
-  const folder = input.hasAttribute("webkitdirectory");
+function say(section, message) {
+  section.querySelector("[data-upload-message]").textContent = message;
+}
+
+// --- Choosing files ------------------------------------------------------------------------------
+
+function choose(section, items, fromFolder) {
+  // items: [{file, path}] with path relative to the chosen folder (or just the name).
+  const category = section.dataset.uploadCategory;
+  const nested = section.dataset.nestedFolders === "allowed";
   say(section, "");
-  const files = [];
-  for (const file of input.files) {
-    let path = file.name;
-    if (folder && file.webkitRelativePath) {
-      path = file.webkitRelativePath.split("/").slice(1).join("/"); // without the chosen folder itself
-    }
-    if (path.split("/").some((part) => part.startsWith("."))) continue; // .DS_Store and friends
-    if (folder && path.includes("/")) {
-      say(section, "Subdirectories are not supported for individual submissions. Please choose a folder that contains only files.");
-      input.value = "";
-      return;
-    }
-    files.push({ path, size: file.size, file });
+  const files = items.filter(({ path }) => !path.split("/").some((part) => part.startsWith("."))); // .DS_Store…
+  if (!nested && files.some(({ path }) => path.includes("/"))) {
+    say(section, "Subdirectories are not supported for individual submissions. Please choose a folder that contains only files.");
+    return;
   }
-  input.value = ""; // the same file can be chosen again later
   if (!files.length) {
-    say(section, folder ? "That folder contains no files to upload (hidden files are skipped)." : "");
+    if (fromFolder) say(section, "That folder contains no files to upload (hidden files are skipped).");
     return;
   }
   const replaced = files.filter((f) => rowFor(category, f.path));
   if (replaced.length) {
     const names = replaced.map((f) => f.path).join(", ");
     if (!window.confirm(`The following file(s) already exist and will be replaced: ${names}`)) return;
-    for (const f of replaced) rowFor(category, f.path).remove();
+    for (const f of replaced) forget(rowFor(category, f.path), true);
   }
   for (const f of files) chosen.set(key(category, f.path), f.file);
-  const list = files.map(({ path, size }) => ({ path, size }));
+  const list = files.map(({ file, path }) => ({ path, size: file.size }));
   htmx.ajax("POST", section.dataset.requestUrl, {
     target: rowsOf(category),
     swap: "beforeend",
@@ -67,90 +78,195 @@ function select(input) {
   });
 }
 
+function fromInput(input) {
+  const folder = input.hasAttribute("webkitdirectory");
+  const items = [...input.files].map((file) => ({
+    file,
+    path: folder && file.webkitRelativePath ? file.webkitRelativePath.split("/").slice(1).join("/") : file.name,
+  }));
+  input.value = ""; // the same file can be chosen again later
+  choose(input.closest("[data-upload-category]"), items, folder);
+}
+
+async function fromDrop(section, dataTransfer) {
+  const entries = [...dataTransfer.items].map((item) => item.webkitGetAsEntry?.()).filter(Boolean);
+  const items = [];
+  const folders = entries.filter((entry) => entry.isDirectory);
+  const readAll = (reader) =>
+    new Promise((resolve, reject) => {
+      const all = [];
+      const next = () => reader.readEntries((batch) => (batch.length ? (all.push(...batch), next()) : resolve(all)), reject);
+      next();
+    });
+  const walk = async (entry, prefix) => {
+    if (entry.isFile) {
+      const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
+      items.push({ file, path: prefix + file.name });
+    } else if (entry.isDirectory) {
+      for (const child of await readAll(entry.createReader())) await walk(child, `${prefix}${entry.name}/`);
+    }
+  };
+  if (folders.length === 1 && entries.length === 1) {
+    // One folder dropped: like choosing it with "Upload folder", paths start inside it.
+    for (const child of await readAll(folders[0].createReader())) await walk(child, "");
+  } else {
+    for (const entry of entries) await walk(entry, "");
+  }
+  choose(section, items, folders.length > 0);
+}
+
+// --- Getting upload URLs, in batches, shortly before use -----------------------------------------
+
+async function prepareBatch() {
+  preparing = true;
+  const batch = waiting.splice(0, BATCH).filter((job) => !job.cancelled && job.row.isConnected);
+  try {
+    if (!batch.length) return;
+    const url = sectionOf(batch[0].category).dataset.prepareUrl;
+    const answer = await askForUrls(url, batch.map((job) => job.pk), batch.some((job) => job.fresh));
+    const byPk = new Map(answer.files.map((target) => [String(target.pk), target]));
+    for (const job of batch) {
+      const target = byPk.get(job.pk);
+      if (target && target.state === "pending") {
+        job.target = target;
+        ready.push(job);
+      } else {
+        settle(job);
+        htmx.ajax("GET", job.row.dataset.rowUrl, { target: `#${job.row.id}`, swap: "outerHTML" });
+      }
+    }
+  } catch (error) {
+    for (const job of batch) fail(job, `Could not get an upload address: ${error.message}`);
+  } finally {
+    preparing = false;
+    schedule();
+  }
+}
+
+async function askForUrls(url, pks, fresh) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const body = new URLSearchParams({ files: JSON.stringify(pks.map(Number)), fresh: fresh ? "yes" : "no" });
+      const response = await fetch(url, {
+        method: "POST",
+        body,
+        headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      if (response.redirected || response.status === 204) {
+        window.location.reload(); // signed out meanwhile: the page sends the user to sign in again
+        throw new Error("you need to sign in again");
+      }
+      const data = await response.json();
+      if (!response.ok) throw new Error(data.error || `the portal answered ${response.status}`);
+      return data;
+    } catch (error) {
+      if (attempt >= ATTEMPTS) throw error;
+      await pause(500 * 2 ** attempt);
+    }
+  }
+}
+
 // --- Uploading -----------------------------------------------------------------------------------
 
-function put(url, body, headers, onProgress) {
+function put(job, url, body, headers, onProgress) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
+    job.xhrs.add(xhr);
     xhr.open("PUT", url);
+    xhr.timeout = PART_TIMEOUT_MS;
     for (const [name, value] of Object.entries(headers || {})) xhr.setRequestHeader(name, value);
     xhr.upload.onprogress = (event) => onProgress(event.loaded);
     xhr.onload = () => resolve({ status: xhr.status, etag: xhr.getResponseHeader("ETag") });
     // S3 errors without CORS headers, dropped connections and CORS refusals all land here.
     xhr.onerror = () => reject(new Error("the connection to the storage failed"));
     xhr.ontimeout = () => reject(new Error("the storage did not answer in time"));
+    xhr.onabort = () => reject(new Error("cancelled"));
+    xhr.onloadend = () => job.xhrs.delete(xhr);
     xhr.send(body);
   });
 }
 
-const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+class Refused extends Error {
+  constructor(status) {
+    super(
+      status === 403
+        ? "The storage refused the upload (403). The upload address may have expired; Retry gets a fresh one."
+        : `The storage refused the upload (${status}).`,
+    );
+    this.status = status;
+  }
+}
 
-async function putWithRetry(url, body, headers, onProgress) {
+async function putWithRetry(job, url, body, headers, onProgress) {
   let lastError;
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    if (job.cancelled) throw new Error("cancelled");
     try {
-      const answer = await put(url, body, headers, onProgress);
+      const answer = await put(job, url, body, headers, onProgress);
       if (answer.status >= 500) throw new Error(`the storage answered ${answer.status}`);
-      return { ...answer, attempt };
+      if (answer.status >= 400 && answer.status !== 412) throw new Refused(answer.status);
+      return answer;
     } catch (error) {
+      if (error instanceof Refused || job.cancelled) throw error;
       lastError = error;
       onProgress(0);
-      if (attempt < ATTEMPTS) await pause(500 * 2 ** (attempt - 1));
+      if (attempt < ATTEMPTS) await pause(400 * 2 ** (attempt - 1));
     }
   }
   throw lastError;
 }
 
-function refusal(status) {
-  if (status === 403) return "The storage refused the upload (403). The upload address may have expired; Retry gets a fresh one.";
-  return `The storage refused the upload (${status}).`;
+async function upload(job) {
+  const { file, target } = job;
+  const urls = target.urls;
+  let etags = [];
+  if (target.method === "single") {
+    // 412: the object is already there (an earlier attempt got through), so it counts as uploaded.
+    await putWithRetry(job, urls[0], file, target.headers, (loaded) => progress(job, loaded));
+  } else {
+    const partSize = Number(target.partSize);
+    const sent = new Array(urls.length).fill(0);
+    etags = new Array(urls.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < urls.length) {
+        const index = next++;
+        const part = file.slice(index * partSize, Math.min(file.size, (index + 1) * partSize));
+        const answer = await putWithRetry(job, urls[index], part, {}, (loaded) => {
+          sent[index] = loaded;
+          progress(job, sent.reduce((a, b) => a + b, 0));
+        });
+        if (!answer.etag) {
+          throw new Error("the storage did not expose the ETag header (its CORS rules must list ETag under ExposeHeaders)");
+        }
+        etags[index] = answer.etag;
+        sent[index] = part.size;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PARTS_AT_ONCE, urls.length) }, worker));
+  }
+  progress(job, job.size);
+  return etags;
 }
 
-async function upload(row) {
-  const file = chosen.get(key(row.dataset.category, row.dataset.path));
-  const progress = row.querySelector("progress");
-  const percent = row.querySelector("[data-percent]");
-  const size = Number(row.dataset.size) || file.size;
-  const show = (sent) => {
-    const value = size ? Math.min(100, Math.floor((sent / size) * 100)) : 100;
-    if (progress) progress.value = value;
-    if (percent) percent.textContent = `${value}%`;
-  };
-  const urls = JSON.parse(row.dataset.urls || "[]");
-  const headers = JSON.parse(row.dataset.headers || "{}");
-  let etags = [];
+async function run(job) {
   try {
-    if (row.dataset.method === "single") {
-      const answer = await putWithRetry(urls[0], file, headers, show);
-      // 412: the object is already there (an earlier attempt got through), so it counts as uploaded.
-      if (answer.status !== 200 && answer.status !== 412) throw new Error(refusal(answer.status));
-    } else {
-      const partSize = Number(row.dataset.partSize);
-      const sent = new Array(urls.length).fill(0);
-      etags = new Array(urls.length);
-      let next = 0;
-      const worker = async () => {
-        while (next < urls.length) {
-          const index = next++;
-          const part = file.slice(index * partSize, Math.min(file.size, (index + 1) * partSize));
-          const answer = await putWithRetry(urls[index], part, {}, (loaded) => {
-            sent[index] = loaded;
-            show(sent.reduce((a, b) => a + b, 0));
-          });
-          if (answer.status !== 200) throw new Error(refusal(answer.status));
-          if (!answer.etag) throw new Error("The storage did not expose the ETag header (its CORS rules must list ETag under ExposeHeaders).");
-          etags[index] = answer.etag;
-          sent[index] = part.size;
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(MAX_PARTS_AT_ONCE, urls.length) }, worker));
-    }
+    const etags = await upload(job);
+    settle(job);
+    report(job.row, job.row.dataset.doneUrl, { etags: JSON.stringify(etags) });
   } catch (error) {
-    report(row, row.dataset.failedUrl, { reason: `The upload failed: ${error.message}` });
-    return;
+    if (job.cancelled) return;
+    if (error instanceof Refused && error.status === 403 && !job.fresh) {
+      // Expired or otherwise refused URLs: once, ask for fresh ones and start this file again.
+      job.fresh = true;
+      job.target = null;
+      progress(job, 0);
+      waiting.unshift(job);
+      return;
+    }
+    fail(job, `The upload failed: ${error.message}`);
   }
-  show(size);
-  report(row, row.dataset.doneUrl, { etags: JSON.stringify(etags) });
 }
 
 function report(row, url, values) {
@@ -158,39 +274,204 @@ function report(row, url, values) {
   htmx.ajax("POST", url, { target: `#${row.id}`, swap: "outerHTML", values });
 }
 
-function pump() {
-  while (active.size < MAX_FILES_AT_ONCE && queue.length) {
-    const row = queue.shift();
-    if (!row.isConnected) continue;
-    active.add(row);
-    upload(row).finally(() => {
-      active.delete(row);
-      pump();
+function fail(job, reason) {
+  settle(job);
+  report(job.row, job.row.dataset.failedUrl, { reason });
+}
+
+function settle(job) {
+  jobs.delete(job.row.id);
+  uploading.delete(job);
+}
+
+function schedule() {
+  if (!preparing && waiting.length && ready.length < BATCH) prepareBatch();
+  while (uploading.size < FILES_AT_ONCE && ready.length) {
+    const job = ready.shift();
+    if (job.cancelled || !job.row.isConnected) {
+      settle(job);
+      continue;
+    }
+    uploading.add(job);
+    run(job).finally(() => {
+      uploading.delete(job);
+      schedule();
     });
   }
+  summarise();
 }
+
+// --- Progress: per file, and per category in bytes, percent, speed and time left -----------------
+
+function progress(job, sent) {
+  job.sent = sent;
+  const value = job.size ? Math.min(100, Math.floor((sent / job.size) * 100)) : 100;
+  const bar = job.row.querySelector("progress");
+  const percent = job.row.querySelector("[data-percent]");
+  if (bar) bar.value = value;
+  if (percent) percent.textContent = `${value}%`;
+  summariseSoon();
+}
+
+let summaryTimer = null;
+function summariseSoon() {
+  if (!summaryTimer) summaryTimer = setTimeout(() => ((summaryTimer = null), summarise()), 250);
+}
+
+const speeds = new Map(); // category → {bytes, time, rate}
+
+function size(bytes) {
+  const units = ["bytes", "KB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit ? value.toFixed(1) : value} ${units[unit]}`;
+}
+
+function duration(seconds) {
+  if (seconds < 60) return `${Math.max(1, Math.round(seconds))} s`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+function summarise() {
+  for (const section of document.querySelectorAll("[data-upload-category]")) {
+    const summary = section.querySelector("[data-upload-summary]");
+    if (!summary) continue;
+    const category = section.dataset.uploadCategory;
+    const rows = [...rowsOf(category).querySelectorAll("[data-file-row]")].filter((row) => row.dataset.state !== "refused");
+    const active = [...jobs.values()].filter((job) => job.category === category);
+    const total = rows.reduce((sum, row) => sum + Number(row.dataset.size || 0), 0);
+    const doneRows = rows.filter((row) => row.dataset.state === "uploaded");
+    const done = doneRows.reduce((sum, row) => sum + Number(row.dataset.size || 0), 0);
+    const sent = done + active.reduce((sum, job) => sum + (job.sent || 0), 0);
+    const cancel = section.querySelector("[data-cancel-all]");
+    if (cancel) cancel.hidden = active.length === 0;
+    if (!rows.length) {
+      summary.hidden = true;
+      continue;
+    }
+    summary.hidden = false;
+    const now = performance.now();
+    const last = speeds.get(category) || { bytes: sent, time: now, rate: 0 };
+    if (now - last.time > 500) {
+      const rate = ((sent - last.bytes) / (now - last.time)) * 1000;
+      speeds.set(category, { bytes: sent, time: now, rate: last.rate ? 0.7 * last.rate + 0.3 * rate : rate });
+    } else if (!speeds.has(category)) {
+      speeds.set(category, last);
+    }
+    const rate = speeds.get(category).rate;
+    const percent = total ? Math.floor((sent / total) * 100) : 100;
+    const parts = [`${doneRows.length} of ${rows.length} file${rows.length === 1 ? "" : "s"} uploaded`, `${size(sent)} of ${size(total)} (${percent}%)`];
+    if (active.length && rate > 0) parts.push(`${size(rate)}/s`, `about ${duration((total - sent) / rate)} left`);
+    summary.querySelector("[data-summary-text]").textContent = parts.join(" · ");
+    summary.querySelector("progress").value = percent;
+  }
+}
+
+// --- Starting, cancelling, forgetting ------------------------------------------------------------
 
 function start(root) {
   const rows = root.matches?.("[data-file-row]") ? [root] : [...(root.querySelectorAll?.("[data-file-row]") || [])];
   for (const row of rows) {
-    if (row.dataset.state !== "pending" || row.dataset.queued) continue;
-    if (!chosen.has(key(row.dataset.category, row.dataset.path))) {
-      const waiting = row.querySelector("[data-waiting]");
-      if (waiting) waiting.textContent = "Not uploaded: choose this file again to upload it.";
+    if (row.dataset.state !== "pending" || jobs.has(row.id)) continue;
+    const file = chosen.get(key(row.dataset.category, row.dataset.path));
+    if (!file) {
+      const waitingText = row.querySelector("[data-waiting]");
+      if (waitingText) waitingText.textContent = "Not uploaded: choose this file again to upload it.";
       continue;
     }
-    row.dataset.queued = "yes";
-    queue.push(row);
+    const job = {
+      row,
+      file,
+      pk: row.dataset.pk,
+      category: row.dataset.category,
+      size: Number(row.dataset.size) || file.size,
+      sent: 0,
+      xhrs: new Set(),
+      cancelled: false,
+      fresh: false,
+      target: null,
+    };
+    jobs.set(row.id, job);
+    waiting.push(job);
   }
-  pump();
+  schedule();
+}
+
+function cancel(job, reason) {
+  job.cancelled = true;
+  for (const xhr of job.xhrs) xhr.abort();
+  const index = waiting.indexOf(job);
+  if (index >= 0) waiting.splice(index, 1);
+  fail(job, reason);
+}
+
+function forget(row, aborting) {
+  const job = jobs.get(row.id);
+  if (job) {
+    job.cancelled = true;
+    if (aborting) for (const xhr of job.xhrs) xhr.abort();
+    settle(job);
+  }
+  row.remove();
 }
 
 document.addEventListener("change", (event) => {
-  if (event.target.matches("[data-upload-input]")) select(event.target);
+  if (event.target.matches("[data-upload-input]")) fromInput(event.target);
+});
+
+document.addEventListener("click", (event) => {
+  const one = event.target.closest("[data-cancel]");
+  if (one) {
+    const job = jobs.get(one.closest("[data-file-row]").id);
+    if (job) cancel(job, "Cancelled. Retry starts the upload again.");
+  }
+  const all = event.target.closest("[data-cancel-all]");
+  if (all) {
+    const category = all.closest("[data-upload-category]").dataset.uploadCategory;
+    for (const job of [...jobs.values()]) if (job.category === category) cancel(job, "Cancelled. Retry starts the upload again.");
+  }
+});
+
+// A row being removed stops its upload first.
+document.addEventListener("htmx:beforeRequest", (event) => {
+  if (event.detail.elt.matches?.("[data-remove]")) {
+    const row = event.detail.elt.closest("[data-file-row]");
+    const job = row && jobs.get(row.id);
+    if (job) {
+      job.cancelled = true;
+      for (const xhr of job.xhrs) xhr.abort();
+      settle(job);
+    }
+  }
+});
+
+for (const type of ["dragenter", "dragover"]) {
+  document.addEventListener(type, (event) => {
+    const zone = event.target.closest?.("[data-upload-category]");
+    if (!zone) return;
+    event.preventDefault();
+    zone.classList.add("dragging");
+  });
+}
+document.addEventListener("dragleave", (event) => {
+  const zone = event.target.closest?.("[data-upload-category]");
+  if (zone && !zone.contains(event.relatedTarget)) zone.classList.remove("dragging");
+});
+document.addEventListener("drop", (event) => {
+  const zone = event.target.closest?.("[data-upload-category]");
+  if (!zone) return;
+  event.preventDefault();
+  zone.classList.remove("dragging");
+  fromDrop(zone, event.dataTransfer);
 });
 
 window.addEventListener("beforeunload", (event) => {
-  if (active.size || queue.length) {
+  if (jobs.size) {
     event.preventDefault();
     event.returnValue = "";
   }

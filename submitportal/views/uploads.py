@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from submitportal import signin, uploads
 from submitportal.models import Draft, ExtraFile
@@ -50,8 +50,38 @@ def add_files(request: HttpRequest, draft_id: object, category: str) -> HttpResp
     selected = _selected(request.POST.get("files", ""))
     if selected is None:
         return HttpResponseBadRequest("The list of files could not be read.")
-    records = uploads.add_files(signin.access_token(request), draft, category, selected)
+    records = uploads.add_files(draft, category, selected)
     return render(request, ROWS, {"files": records, "draft": draft})
+
+
+@login_required
+@require_POST
+def prepare(request: HttpRequest, draft_id: object) -> HttpResponse:
+    """Upload URLs for a batch of the draft's files, asked for just before the browser uses them."""
+    draft = draft_or_404(request, draft_id)
+    if draft.status != Draft.Status.OPEN:
+        return JsonResponse({"error": "This draft has been submitted; it takes no more files."}, status=409)
+    try:
+        wanted = [int(pk) for pk in json.loads(request.POST.get("files") or "[]")][:MAX_FILES_PER_REQUEST]
+    except (ValueError, TypeError):
+        return JsonResponse({"error": "The list of files could not be read."}, status=400)
+    files = list(ExtraFile.objects.filter(draft=draft, pk__in=wanted).select_related("draft"))
+    uploads.prepare(signin.access_token(request), draft, files, fresh=request.POST.get("fresh") == "yes")
+    return JsonResponse({"files": [_target(f) for f in files]})
+
+
+def _target(upload: ExtraFile) -> dict[str, object]:
+    target: dict[str, object] = {"pk": upload.pk, "state": upload.status}
+    if upload.status == ExtraFile.Status.PENDING:
+        target.update(method=upload.method, urls=upload.urls, headers=upload.headers, partSize=upload.part_size)
+    return target
+
+
+@login_required
+@require_GET
+def file_row(request: HttpRequest, draft_id: object, file_pk: int) -> HttpResponse:
+    upload = _file(request, draft_id, file_pk)
+    return render(request, ROW, {"file": upload, "draft": upload.draft})
 
 
 @login_required
@@ -81,7 +111,7 @@ def file_failed(request: HttpRequest, draft_id: object, file_pk: int) -> HttpRes
 def file_retry(request: HttpRequest, draft_id: object, file_pk: int) -> HttpResponse:
     upload = _file(request, draft_id, file_pk)
     if upload.draft.status == Draft.Status.OPEN:
-        upload = uploads.retry(signin.access_token(request), upload)
+        upload = uploads.retry(upload)
     return render(request, ROW, {"file": upload, "draft": upload.draft})
 
 
