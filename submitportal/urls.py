@@ -20,6 +20,6 @@ urlpatterns = [
     path("<slug:organism>/submission/bulk/", submission.bulk, name="bulk"),
     path("<slug:organism>/submission/form/", submission.new_entry, name="entry-new"),
     path("<slug:organism>/submission/form/<uuid:draft_id>/", submission.entry_form, name="entry-form"),
-    path("<slug:organism>/submission/form/<uuid:draft_id>/group", submission.entry_group, name="entry-group"),
+    path("drafts/<uuid:draft_id>/group", submission.draft_group, name="draft-group"),
     path("<slug:organism>/submission/form/<uuid:draft_id>/result", submission.entry_result, name="entry-result"),
 ]

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -327,26 +328,30 @@ def _explain(exc: client.LoculusError) -> str:
 
 @login_required
 @require_POST
-def entry_group(request: HttpRequest, organism: str, draft_id: object) -> HttpResponse:
-    """Change the draft's submitting group; files uploaded for the old one must be uploaded again."""
-    chosen_organism = organism_or_404(organism)
-    draft = draft_or_404(request, draft_id, organism)
+def draft_group(request: HttpRequest, draft_id: object) -> HttpResponse:
+    """Change a draft's submitting group; files uploaded for the old one must be uploaded again."""
+    draft = draft_or_404(request, draft_id)
+    organism = organism_or_404(draft.organism)
     groups = client.get_user_groups(signin.access_token(request))
     chosen = {str(g.group_id): g for g in groups}.get(request.POST.get("group", ""))
+    regrouped = 0
     if chosen is not None and chosen.group_id != draft.group_id and draft.status == Draft.Status.OPEN:
         draft.group_id = chosen.group_id
         draft.save(update_fields=["group_id", "updated_at"])
         GroupChoice.objects.update_or_create(
-            user=request.user, organism=organism, defaults={"group_id": chosen.group_id}
+            user=request.user, organism=draft.organism, defaults={"group_id": chosen.group_id}
         )
         regrouped = uploads.regroup(draft, chosen.group_name)
-    else:
-        regrouped = 0
     if not request.htmx:  # type: ignore[attr-defined]
-        return redirect("entry-form", organism=organism, draft_id=draft.pk)
+        return redirect(draft_url(draft))
     group = _ensure_group(request, draft, groups)
-    ctx = _form_context(request, draft, chosen_organism, groups, group, group_saved=True, regrouped=regrouped)
-    return render(request, f"{FORM_TEMPLATE}#group-change", ctx)
+    ctx = _form_context(request, draft, organism, groups, group, group_saved=True, regrouped=regrouped)
+    return render(request, "submitportal/_submit.html#group-change", ctx)
+
+
+def draft_url(draft: Draft) -> str:
+    name = "entry-form" if draft.kind == Draft.Kind.FORM else "bulk-form"
+    return reverse(name, kwargs={"organism": draft.organism, "draft_id": draft.pk})
 
 
 @login_required

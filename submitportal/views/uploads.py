@@ -17,8 +17,8 @@ from submitportal import signin, uploads
 from submitportal.models import Draft, ExtraFile
 from submitportal.views.submission import draft_or_404, organism_or_404
 
-ROWS = "submitportal/entry_form.html#file-rows"
-ROW = "submitportal/entry_form.html#file-row"
+ROWS = "submitportal/_extra_files.html#file-rows"
+ROW = "submitportal/_extra_files.html#file-row"
 MAX_FILES_PER_REQUEST = 10_000
 
 
