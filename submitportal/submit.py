@@ -26,7 +26,7 @@ class SubmitRefused(Exception):
     """The portal will not send this draft yet. The message says why and what to do."""
 
 
-def _claim(draft: Draft) -> None:
+def claim(draft: Draft) -> None:
     claimed = Draft.objects.filter(pk=draft.pk, status=Draft.Status.OPEN).update(status=Draft.Status.SUBMITTING)
     if not claimed:
         draft.refresh_from_db()
@@ -35,7 +35,7 @@ def _claim(draft: Draft) -> None:
         raise SubmitRefused("This entry is being submitted right now (perhaps from another tab). Please wait.")
 
 
-def _release(draft: Draft) -> None:
+def release(draft: Draft) -> None:
     Draft.objects.filter(pk=draft.pk, status=Draft.Status.SUBMITTING).update(status=Draft.Status.OPEN)
 
 
@@ -55,7 +55,7 @@ def file_links(draft: Draft, submission_id: str) -> list[files_protocol.FileLink
     return [files_protocol.FileLink(submission_id, f.category, f.name, f.file_id) for f in files]
 
 
-def _wire(organism: Organism, links: list[files_protocol.FileLink]) -> files_protocol.Wire:
+def wire_for(organism: Organism, links: list[files_protocol.FileLink]) -> files_protocol.Wire:
     choice = files_protocol.current_choice()
     if links and choice.protocol is None:
         raise SubmitRefused(choice.refusal)
@@ -87,13 +87,26 @@ def write_single_entry(
     return metadata, sequences
 
 
+def record_result(draft: Draft, result: list[client.SubmittedEntry], wire: files_protocol.Wire) -> None:
+    with transaction.atomic():
+        draft.status = Draft.Status.SUBMITTED
+        draft.result = {
+            "entries": [
+                {"submissionId": e.submission_id, "accession": e.accession, "version": e.version} for e in result
+            ],
+            "groupId": draft.group_id,
+            "filesProtocol": wire.protocol.value if wire.protocol else None,
+        }
+        draft.save(update_fields=["status", "result", "updated_at"])
+
+
 def submit_single_entry(
     token: str, draft: Draft, organism: Organism, entry: Entry, terms: client.DataUseTerms
 ) -> list[client.SubmittedEntry]:
     """Send one entry with its extra files. Raises SubmitRefused or a client.LoculusError."""
     links = file_links(draft, entry.submission_id)
-    wire = _wire(organism, links)
-    _claim(draft)
+    wire = wire_for(organism, links)
+    claim(draft)
     try:
         with tempfile.TemporaryDirectory(prefix="submitportal-") as tmp:
             metadata_path, fasta_path = write_single_entry(organism, entry, wire, Path(tmp))
@@ -111,18 +124,9 @@ def submit_single_entry(
                     file_mapping=wire.file_mapping(),
                 )
     except BaseException:
-        _release(draft)
+        release(draft)
         raise
-    with transaction.atomic():
-        draft.status = Draft.Status.SUBMITTED
-        draft.result = {
-            "entries": [
-                {"submissionId": e.submission_id, "accession": e.accession, "version": e.version} for e in result
-            ],
-            "groupId": draft.group_id,
-            "filesProtocol": wire.protocol.value if wire.protocol else None,
-        }
-        draft.save(update_fields=["status", "result", "updated_at"])
+    record_result(draft, result, wire)
     log.info(
         "draft %s submitted: %s", draft.pk, ", ".join(f"{e.submission_id}={e.accession}.{e.version}" for e in result)
     )

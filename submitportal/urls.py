@@ -1,6 +1,6 @@
 from django.urls import path
 
-from submitportal.views import pages, signin, submission, uploads
+from submitportal.views import bulk, pages, signin, submission, uploads
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -17,7 +17,15 @@ urlpatterns = [
     path("drafts/<uuid:draft_id>/file/<int:file_pk>/retry", uploads.file_retry, name="file-retry"),
     path("drafts/<uuid:draft_id>/file/<int:file_pk>/remove", uploads.file_remove, name="file-remove"),
     path("<slug:organism>/submission/", submission.organism_submission, name="organism-submission"),
-    path("<slug:organism>/submission/bulk/", submission.bulk, name="bulk"),
+    path("<slug:organism>/submission/bulk/", bulk.new_bulk, name="bulk-new"),
+    path("<slug:organism>/submission/bulk/<uuid:draft_id>/", bulk.bulk_form, name="bulk-form"),
+    path("<slug:organism>/submission/bulk/<uuid:draft_id>/result", bulk.bulk_result, name="bulk-result"),
+    path(
+        "<slug:organism>/submission/bulk/<uuid:draft_id>/accessions.tsv", bulk.bulk_result_tsv, name="bulk-result-tsv"
+    ),
+    path("<slug:organism>/submission/template.<str:file_type>", bulk.metadata_template, name="metadata-template"),
+    path("drafts/<uuid:draft_id>/bulk/<str:kind>", bulk.bulk_file, name="bulk-file"),
+    path("drafts/<uuid:draft_id>/bulk/<str:kind>/discard", bulk.bulk_discard, name="bulk-discard"),
     path("<slug:organism>/submission/form/", submission.new_entry, name="entry-new"),
     path("<slug:organism>/submission/form/<uuid:draft_id>/", submission.entry_form, name="entry-form"),
     path("drafts/<uuid:draft_id>/group", submission.draft_group, name="draft-group"),

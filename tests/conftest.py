@@ -33,10 +33,14 @@ def sandbox(portal_origin: str) -> Iterator[RunningSandbox]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache_and_static(settings: Any) -> Iterator[None]:
-    # Tests run without collectstatic: serve static files from the source folders.
+def _fresh_cache_and_storage(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    # Tests run without collectstatic: serve static files from the source folders. Draft files go
+    # to a fresh folder per test.
     settings.STORAGES = {
-        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path_factory.mktemp("drafts")},
+        },
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     cache.clear()

@@ -478,3 +478,54 @@ window.addEventListener("beforeunload", (event) => {
 });
 
 htmx.onLoad(start);
+
+// Messages from the portal about a selection (e.g. folders that match no entry).
+document.body.addEventListener("uploadMessage", (event) => {
+  const section = sectionOf(event.detail.category);
+  if (section) say(section, event.detail.message);
+});
+
+// --- The bulk page's metadata and sequence files: drag and drop, and a progress bar while sending ---
+
+for (const type of ["dragenter", "dragover"]) {
+  document.addEventListener(type, (event) => {
+    const zone = event.target.closest?.("[data-drop-input]");
+    if (!zone) return;
+    event.preventDefault();
+    zone.classList.add("dragging");
+  });
+}
+document.addEventListener("dragleave", (event) => {
+  const zone = event.target.closest?.("[data-drop-input]");
+  if (zone && !zone.contains(event.relatedTarget)) zone.classList.remove("dragging");
+});
+document.addEventListener("drop", (event) => {
+  const zone = event.target.closest?.("[data-drop-input]");
+  if (!zone) return;
+  event.preventDefault();
+  zone.classList.remove("dragging");
+  const input = document.getElementById(zone.dataset.dropInput);
+  if (!input || !event.dataTransfer.files.length) return;
+  const one = new DataTransfer();
+  one.items.add(event.dataTransfer.files[0]);
+  input.files = one.files;
+  input.dispatchEvent(new Event("change", { bubbles: true }));
+});
+
+document.body.addEventListener("htmx:xhr:progress", (event) => {
+  const form = event.target.closest?.("[data-progress-form]");
+  if (!form || !event.detail.lengthComputable) return;
+  const box = form.querySelector("[data-send-progress]");
+  const value = Math.floor((event.detail.loaded / event.detail.total) * 100);
+  box.hidden = false;
+  box.querySelector("progress").value = value;
+  box.querySelector("[data-send-text]").textContent =
+    value < 100 ? `Sending: ${size(event.detail.loaded)} of ${size(event.detail.total)} (${value}%)` : "Checking the file…";
+});
+
+window.addEventListener("beforeunload", (event) => {
+  if (document.querySelector("[data-progress-form].htmx-request")) {
+    event.preventDefault();
+    event.returnValue = "";
+  }
+});

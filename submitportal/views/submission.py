@@ -90,13 +90,6 @@ def organism_submission(request: HttpRequest, organism: str) -> HttpResponse:
     return render(request, "submitportal/organism_submission.html", ctx)
 
 
-@login_required
-@require_GET
-def bulk(request: HttpRequest, organism: str) -> HttpResponse:
-    ctx = {"loculus": instance.get_instance(), "organism": organism_or_404(organism)}
-    return render(request, "submitportal/bulk.html", ctx)
-
-
 # --- The single-entry form ----------------------------------------------------------------------
 
 

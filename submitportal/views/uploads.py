@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonR
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
-from submitportal import signin, uploads
+from submitportal import bulk, signin, uploads
 from submitportal.models import Draft, ExtraFile
 from submitportal.views.submission import draft_or_404, organism_or_404
 
@@ -50,8 +50,39 @@ def add_files(request: HttpRequest, draft_id: object, category: str) -> HttpResp
     selected = _selected(request.POST.get("files", ""))
     if selected is None:
         return HttpResponseBadRequest("The list of files could not be read.")
-    records = uploads.add_files(draft, category, selected)
-    return render(request, ROWS, {"files": records, "draft": draft})
+    refusals: dict[str, str] = {}
+    if draft.kind == Draft.Kind.BULK:
+        found = bulk.refusals_for(draft, organism, category, [item.path for item in selected])
+        if found is None:
+            return _message(
+                category, "Please add a valid metadata file first: it says which files belong to which entry."
+            )
+        refusals = found
+    records = uploads.add_files(draft, category, selected, refusals)
+    ctx = {"files": records, "draft": draft, "oob_plan": _plan(draft, organism, category), "oob_category": category}
+    response = render(request, ROWS, ctx)
+    folders = sorted({path.split("/")[0] for path, reason in refusals.items() if "matches no ID" in reason})
+    if folders:
+        names = ", ".join(f"“{name}”" for name in folders[:10]) + (" …" if len(folders) > 10 else "")
+        response["HX-Trigger"] = _event(
+            category, f"No entry has the ID of these folders, so their files were not uploaded: {names}."
+        )
+    return response
+
+
+def _plan(draft: Draft, organism: object, category: str) -> object:
+    if draft.kind != Draft.Kind.BULK:
+        return None
+    return (bulk.plans(draft, organism) or {}).get(category)  # type: ignore[arg-type]
+
+
+def _event(category: str, message: str) -> str:
+    return json.dumps({"uploadMessage": {"category": category, "message": message}})
+
+
+def _message(category: str, message: str) -> HttpResponse:
+    """No rows, only a message next to the category's inputs."""
+    return HttpResponse("", headers={"HX-Reswap": "none", "HX-Trigger": _event(category, message)})
 
 
 @login_required
@@ -121,5 +152,9 @@ def file_remove(request: HttpRequest, draft_id: object, file_pk: int) -> HttpRes
     upload = _file(request, draft_id, file_pk)
     if upload.draft.status != Draft.Status.OPEN:
         return render(request, ROW, {"file": upload, "draft": upload.draft})
+    draft, category = upload.draft, upload.category
     upload.delete()
-    return HttpResponse("")
+    plan = _plan(draft, organism_or_404(draft.organism), category)
+    if plan is None:
+        return HttpResponse("")
+    return render(request, ROWS, {"files": [], "draft": draft, "oob_plan": plan, "oob_category": category})

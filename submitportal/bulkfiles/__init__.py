@@ -1,0 +1,10 @@
+"""Reading and checking bulk-submission files: plain Python, no Django, streaming throughout.
+
+compression  open an upload as decompressed bytes, chosen by its name (.gz .zst .xz .bz2 .zip .lzma)
+metadata     the metadata table (TSV, CSV, XLSX) as a stream of rows
+fasta        the FASTA file as a stream of (id, line, length)
+filerefs     the entries of files.<category> cells: name, name::path, name:fileId
+validate     every check, in one pass over each file → report.Report
+rewrite      the metadata TSV the backend receives, with the files.* cells the caller supplies
+template     the metadata template (TSV and XLSX) for an organism
+"""

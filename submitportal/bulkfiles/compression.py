@@ -1,0 +1,190 @@
+"""Opening an uploaded file as a stream of decompressed bytes, chosen by the name the user gave it.
+
+Loculus decides the compression from the file name's last extension (`.gz`, `.zst`, `.xz`, `.bz2`,
+`.zip`, `.lzma`), so we do too, and we check the content really is what the name says: a mismatch
+would otherwise surface at the backend as an unexplained 500. Nothing is read whole into memory,
+and a size limit on the *decompressed* bytes keeps a small "decompression bomb" from filling the
+disk or keeping a worker busy for an hour.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+import zipfile
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+import zstandard
+
+MAX_DECOMPRESSED_BYTES = 20 * 1024**3
+READ_BUFFER = 1024 * 1024
+
+# Suffix → (compression name, the magic bytes its content starts with; None: no reliable magic).
+COMPRESSIONS: dict[str, tuple[str, bytes | None]] = {
+    ".gz": ("gzip", b"\x1f\x8b"),
+    ".zst": ("Zstandard", b"\x28\xb5\x2f\xfd"),
+    ".xz": ("xz", b"\xfd7zXZ\x00"),
+    ".bz2": ("bzip2", b"BZh"),
+    ".zip": ("ZIP", b"PK"),
+    ".lzma": ("LZMA", None),
+}
+
+# Archive or compression formats people use that neither Loculus nor the portal can read.
+UNSUPPORTED_SUFFIXES = (".rar", ".7z", ".tar", ".tgz", ".tbz2", ".txz", ".lz4", ".lz", ".br", ".z", ".cab", ".arj")
+
+# Content that betrays a compressed file whose name says nothing about it.
+_MAGIC_NAMES = [(magic, label) for label, magic in COMPRESSIONS.values() if magic] + [
+    (b"Rar!", "RAR"),
+    (b"7z\xbc\xaf\x27\x1c", "7-Zip"),
+]
+
+
+class UnreadableFile(Exception):
+    """The file cannot be read at all. `message` is a sentence for the user: what is wrong and what to do."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def human_size(size: int) -> str:
+    for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if size >= factor:
+            value = size / factor
+            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
+    return f"{size} bytes"
+
+
+def split_compression(name: str) -> tuple[str, str | None]:
+    """The name without its compression suffix, and that suffix (`.gz` …) or None.
+
+    Suffixes are matched case-insensitively here although Loculus is case-sensitive: the portal
+    decompresses or renames before sending, so `READS.TSV.GZ` need not be refused.
+    """
+    lower = name.lower()
+    for suffix in COMPRESSIONS:
+        if lower.endswith(suffix):
+            return name[: -len(suffix)], suffix
+    for suffix in UNSUPPORTED_SUFFIXES:
+        if lower.endswith(suffix):
+            raise UnreadableFile(
+                f"“{name}” is compressed or packed as {suffix}, which cannot be read here. "
+                "Please compress it with gzip (.gz), Zstandard (.zst), xz (.xz), bzip2 (.bz2) or ZIP (.zip), "
+                "or upload it uncompressed."
+            )
+    return name, None
+
+
+def sniff_compression(head: bytes) -> str | None:
+    """The compression format the first bytes reveal, if any."""
+    return next((label for magic, label in _MAGIC_NAMES if head.startswith(magic)), None)
+
+
+class _LimitedReader(io.RawIOBase):
+    """Counts decompressed bytes, stops at the limit, and turns decompression errors into UnreadableFile."""
+
+    def __init__(self, inner: BinaryIO, *, name: str, max_bytes: int, closers: list[Callable[[], None]]) -> None:
+        self._inner = inner
+        self._name = name
+        self._max_bytes = max_bytes
+        self._closers = closers
+        self.bytes_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        try:
+            count = self._inner.readinto(buffer)  # type: ignore[attr-defined]
+        except (OSError, EOFError, zlib.error, lzma.LZMAError, zstandard.ZstdError, zipfile.BadZipFile) as exc:
+            raise UnreadableFile(
+                f"“{self._name}” could not be decompressed: it is damaged or incomplete ({exc}). "
+                "Please compress it again, or upload it uncompressed."
+            ) from None
+        self.bytes_read += count or 0
+        if self.bytes_read > self._max_bytes:
+            raise UnreadableFile(
+                f"“{self._name}” unpacks to more than {human_size(self._max_bytes)}, the most the portal accepts. "
+                "Please split it into several submissions."
+            )
+        return count or 0
+
+    def close(self) -> None:
+        if not self.closed:
+            for close in reversed(self._closers):
+                close()
+        super().close()
+
+
+def _zip_member(path: Path, name: str) -> tuple[zipfile.ZipFile, BinaryIO]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise UnreadableFile(
+            f"“{name}” is named .zip but is not a ZIP archive. Please upload the ZIP file itself."
+        ) from None
+    # Loculus reads the first entry; folders and macOS's resource forks are never what was meant.
+    members = [info for info in archive.infolist() if not info.is_dir() and not info.filename.startswith("__MACOSX/")]
+    if not members:
+        archive.close()
+        raise UnreadableFile(f"The ZIP archive “{name}” contains no file. Please put your file into it and try again.")
+    try:
+        return archive, archive.open(members[0])  # type: ignore[return-value]
+    except (RuntimeError, NotImplementedError, zipfile.BadZipFile) as exc:
+        archive.close()
+        raise UnreadableFile(
+            f"The file inside “{name}” cannot be unpacked ({exc}). "
+            "Please make a ZIP archive without password or unusual compression, or upload the file uncompressed."
+        ) from None
+
+
+def open_decompressed(path: str | Path, name: str, *, max_bytes: int = MAX_DECOMPRESSED_BYTES) -> io.BufferedReader:
+    """The file at `path`, decompressed as the user's file name `name` says, as a buffered binary stream.
+
+    Close it (or use it in a `with`). Raises UnreadableFile when the name and content disagree; reading
+    raises it when the content is damaged or unpacks to more than `max_bytes`.
+    """
+    path = Path(path)
+    _, suffix = split_compression(name)
+    raw: BinaryIO = open(path, "rb")  # closed by the _LimitedReader
+    closers: list[Callable[[], None]] = [raw.close]
+    try:
+        head = raw.read(8)
+        raw.seek(0)
+        if suffix is None:
+            inner: BinaryIO = raw
+        else:
+            label, magic = COMPRESSIONS[suffix]
+            if not head:
+                raise UnreadableFile(f"“{name}” is empty. Please choose the file that holds your data.")
+            if magic is not None and not head.startswith(magic):
+                actual = sniff_compression(head)
+                hint = f"it looks {actual}-compressed" if actual else "its content is not compressed that way"
+                raise UnreadableFile(
+                    f"“{name}” is named {suffix} but is not {label}-compressed ({hint}). "
+                    f"Please compress it with {label}, or rename it to match its content."
+                )
+            if suffix == ".gz":
+                inner = gzip.GzipFile(fileobj=raw, mode="rb")
+            elif suffix == ".zst":
+                # Several frames one after another (pzstd, concatenated files) are one file to the user.
+                inner = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)  # type: ignore[assignment]
+            elif suffix in (".xz", ".lzma"):
+                inner = lzma.LZMAFile(raw)  # type: ignore[assignment]
+            elif suffix == ".bz2":
+                inner = bz2.BZ2File(raw)  # type: ignore[assignment]
+            else:
+                raw.close()
+                archive, inner = _zip_member(path, name)
+                closers = [archive.close]
+            closers.append(inner.close)
+    except BaseException:
+        for close in reversed(closers):
+            close()
+        raise
+    return io.BufferedReader(_LimitedReader(inner, name=name, max_bytes=max_bytes, closers=closers), READ_BUFFER)

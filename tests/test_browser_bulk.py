@@ -1,0 +1,183 @@
+"""In headless Chromium: bulk submissions — metadata, FASTA and a folder of extra files, checked before upload."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+import zstandard
+from playwright.sync_api import Page, expect
+
+from sandbox.launcher import RunningSandbox
+from submitportal.models import ExtraFile
+from tests.browser_helpers import log_in_on_keycloak, s3_object
+from tests.test_browser_entry import status, write
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+HEADER = ["id", "sampleCollectionDate", "geoLocCountry"]
+ROWS = [["s1", "2024-01-05", "Uganda"], ["s2", "2024-01-06", "Kenya"], ["s3", "2024-01-07", "Uganda"]]
+FASTA = ">s1\nACGTACGT\n>s2\nGGGGCCCC\n>s3\nTTTTAAAA\n"
+
+
+def tsv(header: list[str], rows: list[list[str]]) -> str:
+    return "\n".join("\t".join(line) for line in [header, *rows]) + "\n"
+
+
+@pytest.fixture(params=["current", "legacy"])
+def loculus_any(request: pytest.FixtureRequest, loculus: RunningSandbox) -> RunningSandbox:
+    loculus.configure(generation=request.param)
+    return loculus
+
+
+def open_bulk(page: Page, live_server: Any, organism: str) -> None:
+    page.goto(f"{live_server.url}/{organism}/submission/")
+    log_in_on_keycloak(page, "testuser")
+    page.get_by_role("link", name="Upload bulk sequences").click()
+    expect(page).to_have_url(re.compile(rf"/{organism}/submission/bulk/[0-9a-f-]+/$"))
+    page.wait_for_load_state("load")
+
+
+def choose_data_files(page: Page, metadata: Path, fasta: Path | None) -> None:
+    if fasta is not None:
+        page.get_by_label("Sequence file", exact=True).set_input_files(fasta)
+        expect(page.locator("#chosen-sequences")).to_contain_text(fasta.name)
+    page.get_by_label("Metadata file", exact=True).set_input_files(metadata)
+    expect(page.locator("#chosen-metadata")).to_contain_text(metadata.name)
+
+
+def submit(page: Page) -> None:
+    page.get_by_label("I confirm that I have the legal right to submit this data").check()
+    page.get_by_label("I confirm I have not and will not submit this data independently to INSDC").check()
+    page.get_by_role("button", name="Upload and proceed to Approval").click()
+    page.get_by_role("button", name="Continue under Open terms").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your submission reached Loculus sandbox")
+
+
+def links_of(record: dict[str, Any]) -> dict[str, list[str]]:
+    return {e["submissionId"]: sorted(f["name"] for f in e["files"].get("rawReads", [])) for e in record["entries"]}
+
+
+def test_a_folder_with_one_subfolder_per_id_is_linked_and_submitted(
+    page: Page, live_server: Any, loculus_any: RunningSandbox, tmp_path: Path
+) -> None:
+    metadata = write(tmp_path / "metadata.tsv", tsv(HEADER, ROWS).encode())
+    fasta = write(tmp_path / "sequences.fasta", FASTA.encode())
+    for entry_id, names in {"s1": ["r1.fq", "r2.fq"], "s2": ["r1.fq"], "s3": []}.items():
+        (tmp_path / "reads" / entry_id).mkdir(parents=True, exist_ok=True)
+        for name in names:
+            write(tmp_path / "reads" / entry_id / name, f"@{entry_id}-{name}\nACGT\n+\nIIII\n".encode())
+    open_bulk(page, live_server, "ebola-sudan")
+    choose_data_files(page, metadata, fasta)
+    expect(page.locator("#file-checks")).to_contain_text("3 entries and 3 sequences checked: no problems found.")
+    page.get_by_label("Upload folder for Raw reads").set_input_files(tmp_path / "reads")
+    for path in ["s1/r1.fq", "s1/r2.fq", "s2/r1.fq"]:
+        expect(status(page, "rawReads", path)).to_have_text("✓")
+    expect(page.locator("#links-rawReads")).to_contain_text("3 files linked to entries.")
+    submit(page)
+    (record,) = loculus_any.submissions()
+    assert links_of(record) == {"s1": ["r1.fq", "r2.fq"], "s2": ["r1.fq"], "s3": []}
+    for upload in ExtraFile.objects.all():
+        assert s3_object(loculus_any, upload.file_id) == (tmp_path / "reads" / upload.path).read_bytes()
+    sent = Path(record["metadataFile"]["path"]).read_text().splitlines()
+    if record["generation"] == "legacy":
+        assert record["fileMapping"] is not None
+        assert sent[0] == "id\tsampleCollectionDate\tgeoLocCountry"
+    else:
+        assert sent[0] == "id\tsampleCollectionDate\tgeoLocCountry\tfiles.rawReads"
+
+
+def test_a_files_column_with_name_and_path_decides_the_links(
+    page: Page, live_server: Any, loculus_any: RunningSandbox, tmp_path: Path
+) -> None:
+    rows = [
+        [*ROWS[0], "reads.fq::lane1/s1.fq qc.txt"],
+        [*ROWS[1], "reads.fq::lane2/s2.fq"],
+        [*ROWS[2], ""],
+    ]
+    metadata = write(tmp_path / "metadata.tsv", tsv([*HEADER, "files.rawReads"], rows).encode())
+    fasta = write(tmp_path / "sequences.fasta", FASTA.encode())
+    write(tmp_path / "run" / "lane1" / "s1.fq", b"@a\nA\n+\nI\n")
+    write(tmp_path / "run" / "lane2" / "s2.fq", b"@b\nC\n+\nI\n")
+    write(tmp_path / "run" / "qc.txt", b"all good")
+    open_bulk(page, live_server, "ebola-sudan")
+    choose_data_files(page, metadata, fasta)
+    expect(page.locator("#file-checks")).to_contain_text("no problems found")
+    page.get_by_label("Upload folder for Raw reads").set_input_files(tmp_path / "run")
+    for path in ["lane1/s1.fq", "lane2/s2.fq", "qc.txt"]:
+        expect(status(page, "rawReads", path)).to_have_text("✓")
+    submit(page)
+    (record,) = loculus_any.submissions()
+    assert links_of(record) == {"s1": ["qc.txt", "reads.fq"], "s2": ["reads.fq"], "s3": []}
+
+
+def test_compressed_metadata_and_fasta_are_accepted(
+    page: Page, live_server: Any, loculus: RunningSandbox, tmp_path: Path
+) -> None:
+    metadata = write(tmp_path / "metadata.tsv.zst", zstandard.ZstdCompressor().compress(tsv(HEADER, ROWS).encode()))
+    fasta = write(tmp_path / "sequences.fasta.gz", gzip.compress(FASTA.encode()))
+    open_bulk(page, live_server, "ebola-sudan")
+    choose_data_files(page, metadata, fasta)
+    expect(page.locator("#file-checks")).to_contain_text("3 entries and 3 sequences checked: no problems found.")
+    submit(page)
+    (record,) = loculus.submissions()
+    assert [e["submissionId"] for e in record["entries"]] == ["s1", "s2", "s3"]
+
+
+def test_xlsx_metadata_is_accepted(page: Page, live_server: Any, loculus: RunningSandbox, tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    book.active.title = "Notes"
+    sheet = book.create_sheet("Data")
+    for line in [HEADER, *ROWS]:
+        sheet.append(line)
+    book.save(tmp_path / "metadata.xlsx")
+    fasta = write(tmp_path / "sequences.fasta", FASTA.encode())
+    open_bulk(page, live_server, "ebola-sudan")
+    choose_data_files(page, tmp_path / "metadata.xlsx", fasta)
+    expect(page.locator("#file-checks")).to_contain_text("no problems found")
+    submit(page)
+    (record,) = loculus.submissions()
+    header, first, *_ = Path(record["metadataFile"]["path"]).read_text().splitlines()
+    assert header == "id\tsampleCollectionDate\tgeoLocCountry\tfiles.rawReads"
+    assert first == "s1\t2024-01-05\tUganda\t"  # no files for this entry
+
+
+@pytest.mark.parametrize(
+    ("problem", "shown"),
+    [
+        ("subfolder", "No entry has the ID of these folders, so their files were not uploaded: “s9”."),
+        ("missing fasta id", "s3"),
+        ("duplicate id", "s1"),
+    ],
+)
+def test_problems_are_shown_before_upload_and_nothing_is_submitted(
+    page: Page, live_server: Any, loculus: RunningSandbox, tmp_path: Path, problem: str, shown: str
+) -> None:
+    rows = [*ROWS, ROWS[0]] if problem == "duplicate id" else ROWS
+    fasta_text = FASTA if problem != "missing fasta id" else ">s1\nACGT\n>s2\nGGCC\n"
+    metadata = write(tmp_path / "metadata.tsv", tsv(HEADER, rows).encode())
+    fasta = write(tmp_path / "sequences.fasta", fasta_text.encode())
+    open_bulk(page, live_server, "ebola-sudan")
+    choose_data_files(page, metadata, fasta)
+    if problem == "subfolder":
+        write(tmp_path / "reads" / "s1" / "a.fq", b"@a\nA\n+\nI\n")
+        write(tmp_path / "reads" / "s9" / "b.fq", b"@b\nA\n+\nI\n")
+        page.get_by_label("Upload folder for Raw reads").set_input_files(tmp_path / "reads")
+        expect(page.locator("[data-upload-message]")).to_have_text(shown)
+        expect(status(page, "rawReads", "s9/b.fq")).to_have_text("✗")
+        expect(status(page, "rawReads", "s1/a.fq")).to_have_text("✓")
+        assert not ExtraFile.objects.get(path="s9/b.fq").file_id  # never sent to S3
+    else:
+        checks = page.locator("#file-checks")
+        expect(checks).to_contain_text("1 error")
+        expect(checks.get_by_role("cell").filter(has_text=shown).first).to_be_visible()
+    page.get_by_label("I confirm that I have the legal right to submit this data").check()
+    page.get_by_label("I confirm I have not and will not submit this data independently to INSDC").check()
+    page.get_by_role("button", name="Upload and proceed to Approval").click()
+    page.get_by_role("button", name="Continue under Open terms").click()
+    expect(page.locator("#problem")).to_be_visible()
+    assert loculus.submissions() == []
