@@ -790,6 +790,7 @@ def create_backend_app(
         faults.clear()
         if s3_faults is not None:
             s3_faults.clear()
+            s3_faults.seen.clear()
         return json_response({"reset": True})
 
     @app.get("/_sandbox/config")
@@ -841,6 +842,19 @@ def create_backend_app(
         app.add_url_rule(f"/_sandbox/{name}", f"{name}_post", put_rules, methods=["POST"])
         app.add_url_rule(f"/_sandbox/{name}", f"{name}_get", get_rules, methods=["GET"])
         app.add_url_rule(f"/_sandbox/{name}", f"{name}_delete", clear_rules, methods=["DELETE"])
+
+    @app.get("/_sandbox/s3-log")
+    def admin_s3_log() -> Response:
+        """Every request the S3 proxy forwarded: method, path, start and end (epoch seconds), status."""
+        if s3_faults is None:
+            raise NotFound("The S3 proxy is not running; start the sandbox with --s3-proxy.")
+        return json_response(list(s3_faults.seen))
+
+    @app.delete("/_sandbox/s3-log")
+    def admin_clear_s3_log() -> Response:
+        if s3_faults is not None:
+            s3_faults.seen.clear()
+        return json_response({"cleared": True})
 
     fault_endpoints("faults", faults)
     fault_endpoints("s3-faults", s3_faults)

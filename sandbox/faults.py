@@ -8,6 +8,7 @@ how often a rule fires (absent = always). The first matching rule with turns lef
 
 from __future__ import annotations
 
+import collections
 import json
 import re
 import socket
@@ -86,6 +87,11 @@ class FaultInjector:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.rules: list[FaultRule] = []
+        # What passed through (the S3 proxy records every request), for tests to see e.g. overlap.
+        self.seen: collections.deque[dict[str, Any]] = collections.deque(maxlen=200_000)
+
+    def record(self, method: str, path: str, started: float, ended: float, status: int) -> None:
+        self.seen.append({"method": method, "path": path, "start": started, "end": ended, "status": status})
 
     def add(self, rules: list[FaultRule]) -> None:
         with self.lock:

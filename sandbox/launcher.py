@@ -125,6 +125,10 @@ class RunningSandbox:
     def clear_s3_faults(self) -> None:
         self.admin("DELETE", "s3-faults")
 
+    def s3_log(self) -> list[dict[str, Any]]:
+        """Requests the S3 proxy forwarded (needs --s3-proxy): method, path, start, end, status."""
+        return list(self.admin("GET", "s3-log"))
+
     def expire_file(self, file_id: str) -> None:
         self.admin("POST", f"files/{file_id}/expire")
 

@@ -153,6 +153,7 @@ class S3Proxy:
                 head = client.read_head()
                 if head is None:
                     return
+                started = time.time()
                 request_line, headers = parse_head(head)
                 method, target = [*request_line.split(" "), "", ""][:2]
                 rule = self.faults.take(method, urlsplit(target).path)
@@ -192,6 +193,7 @@ class S3Proxy:
                 status = int(status_line.split(" ")[1])
                 if method != "HEAD" and status not in (204, 304) and status >= 200:
                     copy_body(upstream, client_sock, response_headers, until_close=True)
+                self.faults.record(method, urlsplit(target).path, started, time.time(), status)
                 if "close" in (response_headers.get("connection", "") + headers.get("connection", "")).lower():
                     return
         except (ConnectionEnded, OSError, ValueError, IndexError) as error:

@@ -25,7 +25,8 @@ def portal_origin() -> str:
 
 @pytest.fixture(scope="session")
 def sandbox(portal_origin: str) -> Iterator[RunningSandbox]:
-    running = start_sandbox(portal_origin)
+    # S3 behind the sandbox's proxy, so tests can inject S3 faults and see every S3 request.
+    running = start_sandbox(portal_origin, extra_args=["--s3-proxy"])
     try:
         yield running
     finally:

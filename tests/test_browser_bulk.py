@@ -181,3 +181,57 @@ def test_problems_are_shown_before_upload_and_nothing_is_submitted(
     page.get_by_role("button", name="Continue under Open terms").click()
     expect(page.locator("#problem")).to_be_visible()
     assert loculus.submissions() == []
+
+
+def test_a_thousand_small_files_upload_in_parallel_and_all_are_linked(
+    page: Page, live_server: Any, loculus: RunningSandbox, tmp_path: Path
+) -> None:
+    ids = [f"s{n}" for n in range(1, 11)]
+    names = {entry: [f"{entry}_{k:03d}.txt" for k in range(100)] for entry in ids}
+    rows = [[entry, "2024-01-05", "Uganda", " ".join(names[entry])] for entry in ids]
+    metadata = write(tmp_path / "metadata.tsv", tsv([*HEADER, "files.rawReads"], rows).encode())
+    fasta = write(tmp_path / "sequences.fasta", "".join(f">{entry}\nACGT\n" for entry in ids).encode())
+    for entry in ids:
+        for name in names[entry]:
+            write(tmp_path / "many" / name, f"{name}\n".encode() * 20)
+    open_bulk(page, live_server, "ebola-sudan")
+    choose_data_files(page, metadata, fasta)
+    expect(page.locator("#file-checks")).to_contain_text("10 entries and 10 sequences checked: no problems found.")
+    loculus.admin("DELETE", "s3-log")
+    page.get_by_label("Upload folder for Raw reads").set_input_files(tmp_path / "many")
+    expect(page.locator("[data-summary-text]")).to_contain_text("1000 of 1000 files uploaded", timeout=180_000)
+    expect(page.get_by_role("img", name="Uploaded")).to_have_count(1000)
+    puts = sorted((r["start"], r["end"]) for r in loculus.s3_log() if r["method"] == "PUT")
+    assert len(puts) == 1000
+    in_flight = max(sum(1 for s, e in puts if s <= start < e) for start, _ in puts)
+    assert in_flight >= 3, f"at most {in_flight} uploads were in flight at once"
+    submit(page)
+    (record,) = loculus.submissions()
+    assert {e["submissionId"]: len(e["files"]["rawReads"]) for e in record["entries"]} == dict.fromkeys(ids, 100)
+
+
+def test_files_dropped_on_the_area_are_uploaded(
+    page: Page, live_server: Any, loculus: RunningSandbox, tmp_path: Path
+) -> None:
+    metadata = write(tmp_path / "metadata.tsv", tsv([*HEADER, "files.rawReads"], [[*ROWS[0], "a.txt b.txt"]]).encode())
+    fasta = write(tmp_path / "sequences.fasta", b">s1\nACGT\n")
+    open_bulk(page, live_server, "ebola-sudan")
+    choose_data_files(page, metadata, fasta)
+    expect(page.locator("#file-checks")).to_contain_text("no problems found")
+    # Playwright cannot drag a folder from the desktop; it can drop files made in the page.
+    page.evaluate(
+        """() => {
+            const transfer = new DataTransfer();
+            transfer.items.add(new File(["first"], "a.txt"));
+            transfer.items.add(new File(["second"], "b.txt"));
+            const zone = document.querySelector('[data-upload-category="rawReads"]');
+            zone.dispatchEvent(new DragEvent("dragover", {bubbles: true, dataTransfer: transfer}));
+            zone.dispatchEvent(new DragEvent("drop", {bubbles: true, dataTransfer: transfer}));
+        }"""
+    )
+    expect(status(page, "rawReads", "a.txt")).to_have_text("✓")
+    expect(status(page, "rawReads", "b.txt")).to_have_text("✓")
+    assert {f.path: s3_object(loculus, f.file_id) for f in ExtraFile.objects.all()} == {
+        "a.txt": b"first",
+        "b.txt": b"second",
+    }

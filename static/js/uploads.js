@@ -71,7 +71,9 @@ function choose(section, items, fromFolder) {
   }
   for (const f of files) chosen.set(key(category, f.path), f.file);
   const list = files.map(({ file, path }) => ({ path, size: file.size }));
+  // Each request names its own source element: htmx lets one element have one request at a time.
   htmx.ajax("POST", section.dataset.requestUrl, {
+    source: section,
     target: rowsOf(category),
     swap: "beforeend",
     values: { files: JSON.stringify(list) },
@@ -90,6 +92,11 @@ function fromInput(input) {
 
 async function fromDrop(section, dataTransfer) {
   const entries = [...dataTransfer.items].map((item) => item.webkitGetAsEntry?.()).filter(Boolean);
+  if (!entries.length) {
+    // No file-system entries (e.g. files handed over by another page): plain files, no folders.
+    choose(section, [...dataTransfer.files].map((file) => ({ file, path: file.name })), false);
+    return;
+  }
   const items = [];
   const folders = entries.filter((entry) => entry.isDirectory);
   const readAll = (reader) =>
@@ -132,7 +139,7 @@ async function prepareBatch() {
         ready.push(job);
       } else {
         settle(job);
-        htmx.ajax("GET", job.row.dataset.rowUrl, { target: `#${job.row.id}`, swap: "outerHTML" });
+        htmx.ajax("GET", job.row.dataset.rowUrl, { source: job.row, target: job.row, swap: "outerHTML" });
       }
     }
   } catch (error) {
@@ -271,7 +278,7 @@ async function run(job) {
 
 function report(row, url, values) {
   if (!row.isConnected) return; // removed meanwhile
-  htmx.ajax("POST", url, { target: `#${row.id}`, swap: "outerHTML", values });
+  htmx.ajax("POST", url, { source: row, target: row, swap: "outerHTML", values });
 }
 
 function fail(job, reason) {
