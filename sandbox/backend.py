@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ SPRING_ERROR_URI = "https://tools.ietf.org/html/rfc6750#section-3.1"
 STATUSES = ("RECEIVED", "IN_PROCESSING", "PROCESSED", "APPROVED_FOR_RELEASE")
 PROCESSING_RESULTS = ("NO_ISSUES", "HAS_WARNINGS", "HAS_ERRORS")
 COPY_CHUNK = 1 << 20
+SINK_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -724,6 +726,47 @@ def create_backend_app(
             store.record_submission(record, entries)
         return json_response(response)
 
+    # --- benchmark sink (sandbox only; off unless switched on through /_sandbox/sink) ---------------
+
+    sink_state: dict[str, Any] = {"enabled": False, "last": None, "count": 0}
+    sink_path = re.compile(r"^/[^/]+/submit$")
+
+    @app.before_request
+    def bench_sink() -> Response | None:
+        """In sink mode a submit's body goes straight to disk, unparsed, so a benchmark sees the sender's cost.
+
+        Runs after the security filter chain (registered before it), so the bearer token is still
+        checked. The answer is a plausible one-entry list; nothing is validated or recorded.
+        """
+        if not sink_state["enabled"] or request.method != "POST" or not sink_path.match(request.path):
+            return None
+        started = time.perf_counter()
+        started_at = time.time()
+        target = store.state_dir / "sink-body.bin"  # one file, overwritten: a benchmark's disk use stays bounded
+        received = 0
+        stream = request.stream
+        with open(target, "wb") as out:
+            while chunk := stream.read(SINK_CHUNK):
+                out.write(chunk)
+                received += len(chunk)
+        seconds = time.perf_counter() - started
+        expected = request.content_length
+        with submit_lock:
+            sink_state["count"] += 1
+            number = sink_state["count"]
+            sink_state["last"] = {
+                "path": request.path,
+                "bytes": received,
+                "contentLength": expected,
+                "complete": expected is None or expected == received,
+                "seconds": seconds,
+                "mbPerSecond": received / 1e6 / seconds if seconds > 0 else None,
+                "startedAt": started_at,
+                "endedAt": time.time(),
+            }
+        app.logger.info("sink: %d bytes in %.3f s", received, seconds)
+        return json_response([{"accession": f"LOC_SINK{number:05d}", "version": 1, "submissionId": f"sink-{number}"}])
+
     # --- review ---------------------------------------------------------------------------------
 
     @app.get("/<organism_key>/get-sequences")
@@ -786,6 +829,8 @@ def create_backend_app(
     @app.post("/_sandbox/reset")
     def admin_reset() -> Response:
         store.reset()
+        sink_state.update(enabled=False, last=None)
+        (store.state_dir / "sink-body.bin").unlink(missing_ok=True)
         settings.generation, settings.url_expiry_seconds, settings.token_lifetime = initial
         faults.clear()
         if s3_faults is not None:
@@ -842,6 +887,25 @@ def create_backend_app(
         app.add_url_rule(f"/_sandbox/{name}", f"{name}_post", put_rules, methods=["POST"])
         app.add_url_rule(f"/_sandbox/{name}", f"{name}_get", get_rules, methods=["GET"])
         app.add_url_rule(f"/_sandbox/{name}", f"{name}_delete", clear_rules, methods=["DELETE"])
+
+    @app.get("/_sandbox/sink")
+    def admin_get_sink() -> Response:
+        return json_response({"enabled": sink_state["enabled"], "last": sink_state["last"]})
+
+    @app.post("/_sandbox/sink")
+    def admin_sink() -> Response:
+        body = request.get_json(force=True, silent=True)
+        if not isinstance(body, dict) or not isinstance(body.get("enabled"), bool):
+            raise BadRequest('Expected {"enabled": true|false}.')
+        sink_state["enabled"] = body["enabled"]
+        return admin_get_sink()
+
+    @app.get("/_sandbox/last-receive")
+    def admin_last_receive() -> Response:
+        """How long the sink took to receive the last submit body (404 before the first one)."""
+        if sink_state["last"] is None:
+            raise NotFound("No submit body has been received in sink mode yet.")
+        return json_response(sink_state["last"])
 
     @app.get("/_sandbox/s3-log")
     def admin_s3_log() -> Response:

@@ -178,6 +178,16 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# Cookies travel only over HTTPS outside DEBUG. INSECURE_COOKIES=true is for plain-HTTP local runs.
+INSECURE_COOKIES = env_bool("INSECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG and not INSECURE_COOKIES
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto: https.
+if env_bool("BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 
 # Users sign in with the Loculus instance's Keycloak; Django's own users mirror them (no passwords).
 LOGIN_URL = "signin"
@@ -192,13 +202,34 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
-# Draft files (bulk metadata and sequences) live here when kept on local disk. Uploads stream to
-# FILE_UPLOAD_TEMP_DIR first; on the same disk, keeping them is a rename, not a copy.
-MEDIA_ROOT = VAR_DIR / "uploads"
-FILE_UPLOAD_TEMP_DIR = VAR_DIR / "tmp"
+# Draft files (bulk metadata and sequences): on local disk (MEDIA_ROOT) by default, or in an
+# S3-compatible bucket (DRAFT_STORAGE=s3), which several portal machines can share. Uploads stream to
+# FILE_UPLOAD_TEMP_DIR first; on the same disk, keeping them locally is a rename, not a copy.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "uploads")
+FILE_UPLOAD_TEMP_DIR = Path(env_str("FILE_UPLOAD_TEMP_DIR") or VAR_DIR / "tmp")
 FILE_UPLOAD_TEMP_DIR.mkdir(parents=True, exist_ok=True)
+DRAFT_STORAGE = env_choice("DRAFT_STORAGE", "local", ("local", "s3"))
+if DRAFT_STORAGE == "s3":
+    DRAFT_S3_BUCKET = env_str("DRAFT_S3_BUCKET")
+    if not DRAFT_S3_BUCKET:
+        msg = "DRAFT_STORAGE=s3 needs DRAFT_S3_BUCKET, the bucket that keeps the portal's draft files."
+        raise ImproperlyConfigured(msg)
+    _draft_storage: dict[str, object] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": DRAFT_S3_BUCKET,
+            "endpoint_url": env_url("DRAFT_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("DRAFT_S3_REGION") or None,
+            "access_key": env_str("DRAFT_S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("DRAFT_S3_SECRET_ACCESS_KEY") or None,
+            "location": env_str("DRAFT_S3_PREFIX", "submitportal"),
+            "file_overwrite": False,
+        },
+    }
+else:
+    _draft_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": MEDIA_ROOT}}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": MEDIA_ROOT}},
+    "default": _draft_storage,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -206,7 +237,8 @@ STORAGES = {
     },
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "submitportal"}}
+# In the database, shared by every portal process and machine (no per-process state).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "submitportal_cache"}}
 
 LOGGING = {
     "version": 1,

@@ -44,6 +44,9 @@ def _fresh_cache_and_storage(settings: Any, tmp_path_factory: pytest.TempPathFac
         },
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # The portal's own cache lives in the database (tests/test_settings.py checks it); most tests
+    # need no database, so they get a process-local one.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
     cache.clear()
     yield
     cache.clear()

@@ -24,7 +24,10 @@ def test_a_column_links_names_and_paths_and_reuses_file_ids() -> None:
 
 
 def test_a_file_named_by_two_entries_is_linked_to_both() -> None:
-    refs = {"s1": {"rawReads": [FileRef("shared.fq", "shared.fq")]}, "s3": {"rawReads": [FileRef("shared.fq", "shared.fq")]}}
+    refs = {
+        "s1": {"rawReads": [FileRef("shared.fq", "shared.fq")]},
+        "s3": {"rawReads": [FileRef("shared.fq", "shared.fq")]},
+    }
     result = plan("rawReads", IDS, refs, True, ["shared.fq"])
     assert result.linked == {"shared.fq": [("s1", "shared.fq"), ("s3", "shared.fq")]}
 

@@ -51,6 +51,8 @@ _PORTAL_VARIABLES = {
     "OIDC_CLIENT_ID",
     "OIDC_CLIENT_SECRET",
     "S3_ORIGINS",
+    "DRAFT_STORAGE",
+    "INSECURE_COOKIES",
 }
 
 
@@ -120,3 +122,44 @@ def test_a_sqlite_url_without_a_file_is_refused() -> None:
 def test_urls_lose_their_trailing_slash(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOCULUS_URL", "https://pathoplexus.org/")
     assert portal_settings.env_url("LOCULUS_URL") == "https://pathoplexus.org"
+
+
+@pytest.mark.django_db
+def test_the_cache_is_shared_through_the_database() -> None:
+    from django.core.cache import caches
+    from django.core.cache.backends.db import DatabaseCache
+
+    shared = DatabaseCache("submitportal_cache", {})
+    shared.set("loculus-info:test", {"title": "x"}, 60)
+    assert shared.get("loculus-info:test") == {"title": "x"}
+    assert portal_settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+    assert caches  # the cache table was created by the migrations, no extra command
+
+
+def test_check_deploy_is_clean_with_the_documented_production_settings() -> None:
+    env = {
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if k not in _PORTAL_VARIABLES and k not in ("INSECURE_COOKIES", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")
+        },
+        "DJANGO_SETTINGS_MODULE": "submitportal.settings",
+        "SECRET_KEY": "a-long-random-secret-key-for-this-test-0123456789-abcdefghijklmnopqrstuvwxyz",
+        "ALLOWED_HOSTS": "submit.example.org",
+        "CSRF_TRUSTED_ORIGINS": "https://submit.example.org",
+        "SECURE_SSL_REDIRECT": "true",
+        "SECURE_HSTS_SECONDS": "31536000",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
+        "SECURE_HSTS_PRELOAD": "true",
+        "BEHIND_TLS_PROXY": "true",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout

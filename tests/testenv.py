@@ -18,6 +18,8 @@ def free_port() -> int:
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("DEBUG", "false")
+# The test servers speak plain HTTP: the documented switch that lets cookies travel without TLS.
+os.environ.setdefault("INSECURE_COOKIES", "true")
 # Playwright's sync API runs an event loop in the test thread; Django's ORM must still be usable there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 # One host name everywhere (the portal, the sandbox's S3 CORS and its OIDC redirect URIs): 127.0.0.1.
