@@ -31,6 +31,38 @@ class LoculusUnavailableMiddleware:
         return None
 
 
+class LoculusProblemMiddleware:
+    """A page that could not get what it needed from Loculus says so, with a way to try again.
+
+    Forms catch the problems of their own submit and show them next to the form; this covers the
+    rest (e.g. the user's groups while the backend is down). Nothing the user did is lost: drafts
+    live in the portal's database.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, client.LoculusError) or isinstance(exception, client.Unauthorized):
+            return None
+        log.warning(
+            "%s %s: Loculus problem %s %s (x-request-id %s)",
+            request.method,
+            request.path,
+            exception.status,
+            exception.title,
+            exception.request_id,
+        )
+        ctx = {"problem": exception, "retry_url": request.headers.get("HX-Current-URL") or request.get_full_path()}
+        status = 503 if isinstance(exception, (client.BackendUnreachable, client.BackendFailed)) else 502
+        if request.htmx:  # type: ignore[attr-defined]
+            return render(request, "submitportal/loculus_problem.html#message", ctx, status=status)
+        return render(request, "submitportal/loculus_problem.html", ctx, status=status)
+
+
 class ContentSecurityPolicyMiddleware:
     """Adds the origins only known at run time to the Content Security Policy.
 

@@ -143,6 +143,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "submitportal.middleware.LoculusUnavailableMiddleware",
     "submitportal.middleware.SignInMiddleware",
+    "submitportal.middleware.LoculusProblemMiddleware",
     "submitportal.middleware.ContentSecurityPolicyMiddleware",
 ]
 

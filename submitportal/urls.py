@@ -1,6 +1,6 @@
 from django.urls import path
 
-from submitportal.views import bulk, pages, signin, submission, uploads
+from submitportal.views import bulk, drafts, pages, signin, submission, uploads
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -9,6 +9,9 @@ urlpatterns = [
     path("auth/signin", signin.start, name="signin"),
     path("auth/callback", signin.callback, name="signin-callback"),
     path("auth/signout", signin.signout, name="signout"),
+    path("drafts/", drafts.draft_list, name="drafts"),
+    path("drafts/<uuid:draft_id>/save", drafts.save, name="draft-save"),
+    path("drafts/<uuid:draft_id>/delete", drafts.delete, name="draft-delete"),
     path("drafts/<uuid:draft_id>/files/<str:category>/", uploads.add_files, name="files-add"),
     path("drafts/<uuid:draft_id>/files/prepare", uploads.prepare, name="files-prepare"),
     path("drafts/<uuid:draft_id>/file/<int:file_pk>/", uploads.file_row, name="file-row"),

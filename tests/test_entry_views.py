@@ -61,7 +61,7 @@ def problem(
         ),
         (
             problem(
-                None, "The Loculus backend at http://x did not answer in time (ReadTimeout).", client.BackendUnreachable
+                None, "The Loculus backend at http://x did not answer in time (ReadTimeout).", client.BackendTimeout
             ),
             502,
             "It may still have received the submission",
@@ -174,3 +174,62 @@ def test_another_users_draft_is_not_found(signed_in: Client, form_url: str) -> N
     theirs = Draft.objects.create(user=other, organism="ebola-sudan", kind=Draft.Kind.FORM)
     assert signed_in.get(f"/ebola-sudan/submission/form/{theirs.pk}/").status_code == 404
     assert signed_in.post(f"/drafts/{theirs.pk}/files/rawReads/", {"files": "[]"}).status_code == 404
+
+
+def test_after_a_timeout_the_portal_asks_loculus_before_submitting_again(
+    signed_in: Client, form_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    attempts: list[int] = []
+
+    def time_out(*args: Any, **kwargs: Any) -> None:
+        attempts.append(1)
+        raise problem(
+            None, "The Loculus backend at http://x did not answer in time (ReadTimeout).", client.BackendTimeout
+        )
+
+    monkeypatch.setattr(client, "submit", time_out)
+    first = signed_in.post(form_url, values_for_required_fields())
+    assert "It may still have received the submission" in html.unescape(first.content.decode())
+    assert Draft.objects.get().values.get("unclearSubmitAt")
+    page = signed_in.get(form_url).content.decode()
+    assert "the portal will ask Loculus which of its entries it already has" in page
+
+    received = client.SequencesPage(
+        entries=(
+            client.SequenceEntry("LOC_00000AB", 1, "RECEIVED", None, 1, "testuser", "sample-7", False, None),
+            client.SequenceEntry("LOC_00000CD", 1, "RECEIVED", None, 1, "testuser", "someone-else", False, None),
+        ),
+        status_counts={"RECEIVED": 2},
+        processing_result_counts={},
+    )
+    monkeypatch.setattr(client, "get_sequences", lambda *a, **k: received)
+    second = signed_in.post(form_url, values_for_required_fields())
+    assert second.status_code == 302
+    assert second.headers["Location"] == form_url + "result"
+    assert len(attempts) == 1  # nothing was sent a second time
+    result = signed_in.get(form_url + "result").content.decode()
+    assert "LOC_00000AB.1" in result
+    assert "Loculus had received it" in result
+
+
+def test_after_a_timeout_with_nothing_received_the_submit_goes_ahead(
+    signed_in: Client, form_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    draft = Draft.objects.get()
+    draft.values = {**draft.values, "unclearSubmitAt": "2026-11-28T00:00:00+00:00"}
+    draft.save()
+    monkeypatch.setattr(
+        client,
+        "get_sequences",
+        lambda *a, **k: client.SequencesPage(entries=(), status_counts={}, processing_result_counts={}),
+    )
+    sent: list[int] = []
+
+    def accept(*args: Any, **kwargs: Any) -> list[client.SubmittedEntry]:
+        sent.append(1)
+        return [client.SubmittedEntry("LOC_000001Y", 1, "sample-7")]
+
+    monkeypatch.setattr(client, "submit", accept)
+    assert signed_in.post(form_url, values_for_required_fields()).status_code == 302
+    assert sent == [1]
+    assert "unclearSubmitAt" not in Draft.objects.get().values

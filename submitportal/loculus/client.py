@@ -62,6 +62,10 @@ class BackendUnreachable(LoculusError):
     """No answer: connection refused, DNS failure or timeout. Worth a retry later."""
 
 
+class BackendTimeout(BackendUnreachable):
+    """The request went out but no answer came in time: the backend may or may not have acted on it."""
+
+
 class Unauthorized(LoculusError):
     """401: the token was missing, expired or not accepted. The user must sign in again."""
 
@@ -266,7 +270,7 @@ def _call(
         )
     except requests.Timeout as exc:
         log.warning("backend %s %s timed out (x-request-id %s)", method, path, request_id)
-        raise BackendUnreachable(
+        raise BackendTimeout(
             status=None,
             title="No answer from Loculus",
             detail=f"The Loculus backend at {backend_url()} did not answer in time ({exc.__class__.__name__}).",

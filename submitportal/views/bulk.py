@@ -11,7 +11,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpRe
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from submitportal import bulk, draft_files, signin, tsv
+from submitportal import bulk, draft_files, drafts, signin, tsv
 from submitportal.bulkfiles import template
 from submitportal.loculus import client
 from submitportal.models import Draft
@@ -23,6 +23,7 @@ from submitportal.views.submission import (
     _status_for,
     _terms,
     draft_or_404,
+    found_message,
     organism_or_404,
 )
 
@@ -64,7 +65,8 @@ def bulk_form(request: HttpRequest, organism: str, draft_id: object) -> HttpResp
     token = signin.access_token(request)
     groups = client.get_user_groups(token)
     if request.method == "GET":
-        return render(request, PAGE, _context(request, draft, groups))
+        expired = drafts.expire_stale_files(draft)
+        return render(request, PAGE, _context(request, draft, groups, stale_count=expired))
     if not groups:
         return redirect("bulk-form", organism=organism, draft_id=draft.pk)
     keys = ["data_use_terms", "restricted_until", "confirmation-no-pii", "confirmation-INSDC-upload-terms"]
@@ -82,12 +84,21 @@ def bulk_form(request: HttpRequest, organism: str, draft_id: object) -> HttpResp
     if terms.type == "OPEN" and settings.LOCULUS_DATA_USE_TERMS and request.POST.get("confirm_open") != "yes":
         return again(200, confirm_open=request.POST.get("confirm_open") != "no")
     try:
+        if drafts.is_unclear(draft):
+            basis = draft_files.load_links_basis(draft)
+            found = drafts.settle_unclear(token, draft, basis[0] if basis else [])
+            if draft.status == Draft.Status.SUBMITTED:
+                return redirect("bulk-result", organism=organism, draft_id=draft.pk)
+            if found:
+                return again(409, problem=found_message(found))
         bulk.submit(token, draft, chosen_organism, terms)
     except SubmitRefused as exc:
         return again(409, problem=str(exc))
     except client.Unauthorized:
         raise
     except client.LoculusError as exc:
+        if isinstance(exc, client.BackendTimeout):
+            drafts.mark_unclear(draft)
         return again(_status_for(exc), problem=_explain(exc), request_id=exc.request_id)
     return redirect("bulk-result", organism=organism, draft_id=draft.pk)
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from submitportal import form_stash, signin, single_entry, uploads
+from submitportal import drafts, form_stash, signin, single_entry, uploads
 from submitportal.loculus import client, instance
 from submitportal.models import Draft, ExtraFile, GroupChoice
 from submitportal.submit import SubmitRefused, submit_single_entry
@@ -167,6 +167,7 @@ def _form_context(
         "data_use_terms": settings.LOCULUS_DATA_USE_TERMS,
         "restricted_earliest": earliest.isoformat(),
         "restricted_latest": latest.isoformat(),
+        "unclear": drafts.is_unclear(draft),
         **extra,
     }
 
@@ -182,10 +183,12 @@ def entry_form(request: HttpRequest, organism: str, draft_id: object) -> HttpRes
     groups = client.get_user_groups(token)
     group = _ensure_group(request, draft, groups)
     if request.method == "GET":
+        expired = drafts.expire_stale_files(draft)
         stashed = form_stash.take(request)
         if stashed:
             draft.values = {**draft.values, **{k: stashed.get(k, "") for k in stashed}}
-        return render(request, FORM_TEMPLATE, _form_context(request, draft, chosen_organism, groups, group))
+        ctx = _form_context(request, draft, chosen_organism, groups, group, stale_count=expired)
+        return render(request, FORM_TEMPLATE, ctx)
     if group is None:
         return redirect("entry-form", organism=organism, draft_id=draft.pk)
     return _submit_form(request, token, draft, chosen_organism, groups, group)
@@ -264,7 +267,7 @@ def _submit_form(
     ]
     values = {key: request.POST.get(key, "") for key in keys}
     sequences = _read_sequences(request, organism, values)
-    draft.values = values
+    draft.values = {**draft.values, **values}
     draft.save(update_fields=["values", "updated_at"])
     checked = single_entry.check_entry(organism, values, sequences)
     errors = dict(checked.errors)
@@ -280,14 +283,32 @@ def _submit_form(
         # As on the Loculus website, Open terms are confirmed once more; "Cancel" just returns to the form.
         return again(200, confirm_open=request.POST.get("confirm_open") != "no")
     try:
+        if drafts.is_unclear(draft):
+            found = drafts.settle_unclear(token, draft, [checked.entry.submission_id])
+            if draft.status == Draft.Status.SUBMITTED:
+                return redirect("entry-result", organism=organism.key, draft_id=draft.pk)
+            if found:
+                return again(409, problem=found_message(found))
         submit_single_entry(token, draft, organism, checked.entry, terms)
     except SubmitRefused as exc:
         return again(409, problem=str(exc))
     except client.Unauthorized:
         raise  # sign in again; the middleware keeps what was typed
     except client.LoculusError as exc:
+        if isinstance(exc, client.BackendTimeout):
+            drafts.mark_unclear(draft)
         return again(_status_for(exc), problem=_explain(exc), request_id=exc.request_id)
     return redirect("entry-result", organism=organism.key, draft_id=draft.pk)
+
+
+def found_message(found: list[drafts.Found]) -> str:
+    listed = ", ".join(f"{f.submission_id} ({f.accession}.{f.version}, {f.status})" for f in found[:20])
+    more = f" and {len(found) - 20} more" if len(found) > 20 else ""
+    return (
+        f"Loculus already has {len(found)} of these entries from your group, probably from the attempt that timed out: "
+        f"{listed}{more}. Submitting again would create duplicates: remove those entries from the metadata, or "
+        "discard them on Loculus's review page first."
+    )
 
 
 def _status_for(exc: client.LoculusError) -> int:
@@ -296,12 +317,13 @@ def _status_for(exc: client.LoculusError) -> int:
 
 def _explain(exc: client.LoculusError) -> str:
     """A backend problem in words, with Loculus's own detail."""
+    if isinstance(exc, client.BackendTimeout):
+        return (
+            f"Loculus did not answer in time ({exc.detail}) It may still have received the submission. "
+            "When you submit again, the portal first asks Loculus which of these entries it already has, "
+            "so nothing is sent twice."
+        )
     if isinstance(exc, client.BackendUnreachable):
-        if "in time" in exc.detail:
-            return (
-                f"Loculus did not answer in time ({exc.detail}) It may still have received the submission: "
-                "check your group's review page on Loculus before you submit again."
-            )
         return (
             f"Loculus could not be reached, so nothing was submitted: {exc.detail} Please try again in a few minutes."
         )

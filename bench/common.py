@@ -1,0 +1,284 @@
+"""Shared pieces of the benchmarks: real servers as subprocesses, sign-in, RSS sampling, medians.
+
+Everything binds to 127.0.0.1, every wait has a timeout, and every process started here is
+stopped (its whole process group) when the `with` block ends, however it ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sandbox.launcher import RunningSandbox, start_sandbox  # noqa: E402
+from tests.signin_helpers import sign_in  # noqa: E402
+
+PYTHON = sys.executable
+START_TIMEOUT = 60.0
+HTTP_TIMEOUT = 60.0
+BENCH_TMP = Path(os.environ.get("BENCH_TMP", tempfile.gettempdir()))
+
+
+def log(message: str) -> None:
+    """Progress on stderr, flushed: a 20-minute run should show where it is."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def median(values: Sequence[float]) -> float:
+    return float(statistics.median(values))
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_http(url: str, process: subprocess.Popen[bytes], timeout: float = START_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url}: the process exited with {process.returncode} while starting")
+        try:
+            if requests.get(url, timeout=2).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def stop_group(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """SIGTERM the process group we created (start_new_session), then SIGKILL if it lingers."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=timeout)
+
+
+# --- The sandbox ------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def sandbox(portal_origin: str, *, s3_proxy: bool = False) -> Iterator[RunningSandbox]:
+    extra = ["--s3-proxy"] if s3_proxy else []
+    running = start_sandbox(portal_origin, extra_args=extra, timeout=START_TIMEOUT)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def clear_s3(sb: RunningSandbox) -> None:
+    """moto keeps objects in memory and /_sandbox/reset does not delete them: do it between runs."""
+    import boto3
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=sb.s3_direct,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        region_name="us-east-1",
+    )
+    bucket = "loculus-sandbox-private"
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+        for start in range(0, len(keys), 1000):
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys[start : start + 1000]})
+    for upload in s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+        s3.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+
+
+# --- The portal under gunicorn -----------------------------------------------------------------------
+
+
+@dataclass
+class Portal:
+    process: subprocess.Popen[bytes]
+    url: str
+    folder: Path
+    log_path: Path
+    samplers: list[RssSampler] = field(default_factory=list)
+
+    def worker_pids(self) -> list[int]:
+        return children_of(self.process.pid)
+
+
+def children_of(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(part) for part in text.split()]
+
+
+@contextlib.contextmanager
+def portal(sb: RunningSandbox, port: int, *, threads: int = 8) -> Iterator[Portal]:
+    """The portal as `manage.py demo` runs it, but with one gthread worker so its RSS is one process's.
+
+    Its database, uploads and temporary files live in a fresh folder, removed afterwards.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="bench-portal-", dir=BENCH_TMP))
+    env = {
+        **{key: value for key, value in os.environ.items() if not key.startswith(("SANDBOX_", "DJANGO_"))},
+        "LOCULUS_URL": sb.website,
+        "S3_ORIGINS": sb.s3,
+        "DEBUG": "true",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
+        "MEDIA_ROOT": str(folder / "uploads"),
+        "FILE_UPLOAD_TEMP_DIR": str(folder / "tmp"),
+        "LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+    }
+    (folder / "tmp").mkdir()
+    subprocess.run(
+        [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], env=env, cwd=ROOT, check=True, timeout=120
+    )
+    log_path = folder / "gunicorn.log"
+    command = [
+        PYTHON, "-m", "gunicorn", "submitportal.wsgi",
+        "--bind", f"127.0.0.1:{port}",
+        "--worker-class", "gthread", "--workers", "1", "--threads", str(threads),
+        "--timeout", "3600",
+    ]  # fmt: skip
+    with open(log_path, "wb") as output:
+        process = subprocess.Popen(
+            command, env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    running = Portal(process, f"http://127.0.0.1:{port}", folder, log_path)
+    try:
+        wait_for_http(f"{running.url}/healthz", process)
+        yield running
+    finally:
+        stop_group(process)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# --- Peak RSS of a process ---------------------------------------------------------------------------
+
+
+def status_kib(pid: int, key: str) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+class RssSampler:
+    """Samples VmRSS of some processes every 20 ms (and reads VmHWM at the end): the peak during a step.
+
+    VmHWM alone would be the peak since the process started; the samples give the peak of the
+    measured step only.
+    """
+
+    def __init__(self, pids: Sequence[int], interval: float = 0.02) -> None:
+        self.pids = list(pids)
+        self.interval = interval
+        self.peak_kib = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            total = sum(status_kib(pid, "VmRSS") or 0 for pid in self.pids)
+            self.peak_kib = max(self.peak_kib, total)
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    @property
+    def peak_mb(self) -> float:
+        return self.peak_kib / 1024
+
+    def hwm_mb(self) -> float:
+        return max((status_kib(pid, "VmHWM") or 0) for pid in self.pids) / 1024
+
+
+# --- Signing in ----------------------------------------------------------------------------------------
+
+
+def signed_in_session(portal_url: str, username: str = "testuser") -> requests.Session:
+    """A requests session signed in through the sandbox's login form (code flow with PKCE)."""
+    return sign_in(portal_url, username)
+
+
+def csrf_token(session: requests.Session, page_html: str) -> str:
+    match = re.search(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'', page_html) or re.search(
+        r'"X-CSRFToken":\s*"([^"]+)"', page_html
+    )
+    if match:
+        return match.group(1)
+    token = session.cookies.get("csrftoken")
+    if not token:
+        raise RuntimeError("no CSRF token on the page or in the cookies")
+    return str(token)
+
+
+def machine() -> dict[str, Any]:
+    """What this machine is, for the benchmark document."""
+
+    def run(*command: str) -> str:
+        try:
+            return subprocess.run(command, capture_output=True, text=True, timeout=20, check=False).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            return "(unavailable)"
+
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "(unknown)",
+    )
+    return {
+        "nproc": run("nproc"),
+        "cpu": cpu,
+        "free": run("free", "-h"),
+        "disk": run("df", "-h", str(BENCH_TMP)),
+        "python": sys.version.split()[0],
+        "chromium": run("/usr/bin/chromium", "--version"),
+        "curl": run("curl", "--version").splitlines()[0] if shutil.which("curl") else "(none)",
+        "loadavg": Path("/proc/loadavg").read_text().strip(),
+    }
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")

@@ -1,0 +1,238 @@
+"""Measure 1: a proxied submit of a 1 GiB FASTA and its metadata, against curl straight to the backend.
+
+Run: .venv/bin/python bench/submit.py [--runs 3] [--gib 1.0] [--json out.json]
+
+The sandbox backend is switched to its benchmark sink (`POST /_sandbox/sink`): the submit body goes
+to disk unparsed at disk speed, and `/_sandbox/last-receive` tells how long receiving took, so
+a slow receiver cannot hide the portal's cost. Per run, in this order:
+
+* baseline: `curl -F metadataFile=@… -F sequenceFile=@… -F groupId=1 -F dataUseTermsType=OPEN` with
+  the bearer token from the password grant, straight to `{backend}/ebola-sudan/submit`;
+* portal, the whole way: curl uploads the FASTA, then the metadata, to the portal's bulk endpoints
+  (`POST /drafts/<id>/bulk/sequences|metadata`, field `file`; the metadata upload checks both files),
+  then the submit form is posted (`confirm_open=yes`), which streams the draft's files to the sink.
+  "Submit step alone" is that last POST.
+
+Peak RSS of the portal's one gunicorn worker is sampled during each step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from common import (
+    BENCH_TMP,
+    HTTP_TIMEOUT,
+    RssSampler,
+    csrf_token,
+    free_port,
+    log,
+    median,
+    portal,
+    sandbox,
+    signed_in_session,
+    write_json,
+)
+
+ORGANISM = "ebola-sudan"
+GENOME_LENGTH = 18_900  # about an Ebola Sudan genome
+LINE_WIDTH = 80
+VARIANTS = 64
+STEP_TIMEOUT = 1800  # seconds for any one transfer of ~1 GiB
+TARGET_SUBMIT_RATIO = 1.15
+TARGET_WHOLE_RATIO = 2.3
+TARGET_RSS_MB = 150.0
+
+
+def generate(folder: Path, size: int) -> tuple[Path, Path, int]:
+    """A FASTA of at least `size` bytes (80-column lines) and its metadata; the same bytes every time."""
+    rng = random.Random(20261128)  # noqa: S311 - reproducible test data
+    genome = "".join(rng.choice("ACGT") for _ in range(GENOME_LENGTH + VARIANTS * 7))
+    wrapped = []
+    for variant in range(VARIANTS):
+        sequence = genome[variant * 7 : variant * 7 + GENOME_LENGTH]
+        wrapped.append(
+            "".join(sequence[i : i + LINE_WIDTH] + "\n" for i in range(0, GENOME_LENGTH, LINE_WIDTH)).encode()
+        )
+    fasta = folder / "sequences.fasta"
+    metadata = folder / "metadata.tsv"
+    written = 0
+    entries = 0
+    with open(fasta, "wb") as out, open(metadata, "w", encoding="utf-8") as meta:
+        meta.write("id\tsampleCollectionDate\tgeoLocCountry\n")
+        while written < size:
+            entry = f"sample_{entries:06d}"
+            header = f">{entry}\n".encode()
+            out.write(header)
+            out.write(wrapped[entries % VARIANTS])
+            written += len(header) + len(wrapped[entries % VARIANTS])
+            meta.write(f"{entry}\t2024-{entries % 12 + 1:02d}-{entries % 28 + 1:02d}\tUganda\n")
+            entries += 1
+    return metadata, fasta, entries
+
+
+def curl(*args: str) -> tuple[float, str]:
+    """Run curl; return its own total time and the body it printed."""
+    marker = "\n__TIME__"
+    done = subprocess.run(
+        ["curl", "-sS", "--fail-with-body", "-H", "Expect:", "-w", marker + "%{time_total}", *args],
+        capture_output=True,
+        text=True,
+        timeout=STEP_TIMEOUT,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"curl failed ({done.returncode}): {done.stderr.strip()} {done.stdout[-500:]}")
+    body, _, seconds = done.stdout.rpartition(marker)
+    return float(seconds), body
+
+
+def run(runs: int, size: int) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="bench-submit-", dir=BENCH_TMP))
+    try:
+        started = time.perf_counter()
+        metadata, fasta, entries = generate(work, size)
+        fasta_bytes = fasta.stat().st_size
+        log(
+            f"generated {entries:,} entries: FASTA {fasta_bytes / 2**30:.3f} GiB, metadata "
+            f"{metadata.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - started:.1f} s"
+        )
+        port = free_port()
+        origin = f"http://127.0.0.1:{port}"
+        with sandbox(origin) as sb, portal(sb, port) as site:
+            token = sb.access_token("testuser")
+            (worker,) = site.worker_pids()
+            session = signed_in_session(site.url)
+            rows = []
+            for number in range(1, runs + 1):
+                sb.reset()
+                sb.admin("POST", "sink", {"enabled": True})
+                # Baseline: the same multipart request, straight to the backend.
+                curl_seconds, _ = curl(
+                    "-H", f"Authorization: Bearer {token}",
+                    "-F", f"metadataFile=@{metadata}", "-F", f"sequenceFile=@{fasta}",
+                    "-F", "groupId=1", "-F", "dataUseTermsType=OPEN",
+                    f"{sb.backend}/{ORGANISM}/submit",
+                )  # fmt: skip
+                curl_receive = sb.admin("GET", "last-receive")
+                assert curl_receive["complete"], curl_receive
+
+                # The portal: a new bulk draft, its files uploaded with curl, then the submit form.
+                page = session.get(f"{site.url}/{ORGANISM}/submission/bulk/", timeout=HTTP_TIMEOUT)
+                match = re.search(r"/submission/bulk/([0-9a-f-]{36})/$", page.url)
+                assert match, page.url
+                draft = match.group(1)
+                csrf = csrf_token(session, page.text)
+                cookies = "; ".join(f"{name}={value}" for name, value in session.cookies.items())
+                upload_args = ["-H", f"Cookie: {cookies}", "-H", f"X-CSRFToken: {csrf}", "-o", "/dev/null"]
+                with RssSampler([worker]) as upload_rss:
+                    t0 = time.perf_counter()
+                    curl(*upload_args, "-F", f"file=@{fasta}", f"{site.url}/drafts/{draft}/bulk/sequences")
+                    t1 = time.perf_counter()
+                    curl(*upload_args, "-F", f"file=@{metadata}", f"{site.url}/drafts/{draft}/bulk/metadata")
+                    t2 = time.perf_counter()
+                form = {
+                    "data_use_terms": "OPEN",
+                    "restricted_until": "",
+                    "confirmation-no-pii": "on",
+                    "confirmation-INSDC-upload-terms": "on",
+                    "confirm_open": "yes",
+                }
+                with RssSampler([worker]) as submit_rss:
+                    t3 = time.perf_counter()
+                    answer = session.post(
+                        f"{site.url}/{ORGANISM}/submission/bulk/{draft}/",
+                        data=form,
+                        headers={"X-CSRFToken": csrf},
+                        allow_redirects=False,
+                        timeout=STEP_TIMEOUT,
+                    )
+                    t4 = time.perf_counter()
+                if answer.status_code != 302 or not answer.headers.get("Location", "").endswith("/result"):
+                    raise RuntimeError(f"the submit was not accepted ({answer.status_code}): {answer.text[:2000]}")
+                portal_receive = sb.admin("GET", "last-receive")
+                assert portal_receive["complete"], portal_receive
+                row = {
+                    "run": number,
+                    "curl_s": curl_seconds,
+                    "curl_body_bytes": curl_receive["bytes"],
+                    "sink_receive_curl_s": curl_receive["seconds"],
+                    "upload_fasta_s": t1 - t0,
+                    "upload_metadata_and_check_s": t2 - t1,
+                    "submit_s": t4 - t3,
+                    "whole_s": (t2 - t0) + (t4 - t3),
+                    "portal_body_bytes": portal_receive["bytes"],
+                    "sink_receive_portal_s": portal_receive["seconds"],
+                    "rss_upload_mb": upload_rss.peak_mb,
+                    "rss_submit_mb": submit_rss.peak_mb,
+                }
+                rows.append(row)
+                log(
+                    f"run {number}: curl {curl_seconds:.2f} s (sink {curl_receive['seconds']:.2f} s); portal submit "
+                    f"{row['submit_s']:.2f} s (sink {portal_receive['seconds']:.2f} s), whole {row['whole_s']:.2f} s "
+                    f"(FASTA upload {row['upload_fasta_s']:.2f} s, metadata + check "
+                    f"{row['upload_metadata_and_check_s']:.2f} s); RSS upload {upload_rss.peak_mb:.0f} MB, "
+                    f"submit {submit_rss.peak_mb:.0f} MB"
+                )
+            hwm = RssSampler([worker]).hwm_mb()
+            sb.admin("POST", "sink", {"enabled": False})
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    curl_median = median([r["curl_s"] for r in rows])
+    submit_median = median([r["submit_s"] for r in rows])
+    whole_median = median([r["whole_s"] for r in rows])
+    rss_peak = max(max(r["rss_submit_mb"], r["rss_upload_mb"]) for r in rows)
+    return {
+        "fasta_bytes": fasta_bytes,
+        "entries": entries,
+        "runs": rows,
+        "curl_median_s": curl_median,
+        "submit_median_s": submit_median,
+        "whole_median_s": whole_median,
+        "sink_receive_curl_median_s": median([r["sink_receive_curl_s"] for r in rows]),
+        "sink_receive_portal_median_s": median([r["sink_receive_portal_s"] for r in rows]),
+        "upload_fasta_median_s": median([r["upload_fasta_s"] for r in rows]),
+        "upload_metadata_and_check_median_s": median([r["upload_metadata_and_check_s"] for r in rows]),
+        "submit_ratio": submit_median / curl_median,
+        "whole_ratio": whole_median / curl_median,
+        "rss_peak_sampled_mb": rss_peak,
+        "rss_worker_hwm_mb": hwm,
+        "targets": {"submit_ratio": TARGET_SUBMIT_RATIO, "whole_ratio": TARGET_WHOLE_RATIO, "rss_mb": TARGET_RSS_MB},
+        "pass": {
+            "submit_ratio": submit_median / curl_median <= TARGET_SUBMIT_RATIO,
+            "whole_ratio": whole_median / curl_median <= TARGET_WHOLE_RATIO,
+            "rss": rss_peak < TARGET_RSS_MB,
+        },
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--gib", type=float, default=1.0, help="FASTA size in GiB (small values for a quick try)")
+    parser.add_argument("--json", type=Path, help="write the results here")
+    args = parser.parse_args()
+    result = run(args.runs, int(args.gib * 2**30))
+    print(
+        f"submit step: portal {result['submit_median_s']:.2f} s vs curl {result['curl_median_s']:.2f} s, "
+        f"ratio {result['submit_ratio']:.3f} (target <= {TARGET_SUBMIT_RATIO})\n"
+        f"whole way: {result['whole_median_s']:.2f} s, ratio {result['whole_ratio']:.3f} "
+        f"(target <= {TARGET_WHOLE_RATIO})\n"
+        f"portal worker peak RSS {result['rss_peak_sampled_mb']:.0f} MB (target < {TARGET_RSS_MB:.0f})"
+    )
+    if args.json:
+        write_json(args.json, result)
+    return 0 if all(result["pass"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
