@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
 from submitportal import draft_files, linking
@@ -77,6 +78,7 @@ def revalidate(draft: Draft, organism: Organism) -> None:
                     metadata["name"],
                     sequences_path,
                     sequences["name"] if sequences else None,
+                    max_bytes=settings.MAX_DECOMPRESSED_SIZE,
                 )
             except UnreadableFile as exc:
                 summary = {"unreadable": exc.message}
@@ -198,7 +200,14 @@ def submit(token: str, draft: Draft, organism: Organism, terms: client.DataUseTe
         with tempfile.TemporaryDirectory(prefix="submitportal-") as tmp, contextlib.ExitStack() as stack:
             metadata_path = stack.enter_context(draft_files.local_path(metadata["stored"]))
             backend_tsv = Path(tmp) / "metadata.tsv"
-            rows = write_backend_tsv(metadata_path, metadata["name"], backend_tsv, wire.columns, wire.cells)
+            rows = write_backend_tsv(
+                metadata_path,
+                metadata["name"],
+                backend_tsv,
+                wire.columns,
+                wire.cells,
+                max_bytes=settings.MAX_DECOMPRESSED_SIZE,
+            )
             log.info("draft %s: %d rows, %d file links, %s", draft.pk, rows, len(links), wire.protocol)
             metadata_stream = stack.enter_context(backend_tsv.open("rb"))
             sequence_part = None

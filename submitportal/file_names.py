@@ -27,4 +27,4 @@ def problem_with(name: str) -> str | None:
 
 def is_hidden(path: str) -> bool:
     """Dot-files such as .DS_Store, and anything inside a dot-folder, are skipped (as the website does)."""
-    return any(part.startswith(".") for part in path.split("/") if part)
+    return any(part.startswith(".") for part in path.split("/") if part not in ("", ".", ".."))

@@ -274,6 +274,8 @@ LOCULUS_SUBMIT_TIMEOUT = env_int("LOCULUS_SUBMIT_TIMEOUT", 3600, minimum=1)
 UPLOAD_MULTIPART_THRESHOLD = env_int("UPLOAD_MULTIPART_THRESHOLD", 10 * 1024 * 1024, minimum=5 * 1024 * 1024)
 UPLOAD_PART_SIZE = env_int("UPLOAD_PART_SIZE", 10 * 1024 * 1024, minimum=5 * 1024 * 1024)
 UPLOAD_MAX_FILE_SIZE = env_int("UPLOAD_MAX_FILE_SIZE", 5 * 1024**4, minimum=1)
+# Bulk metadata and FASTA files may be compressed; this bounds what they may expand to (bytes).
+MAX_DECOMPRESSED_SIZE = env_int("MAX_DECOMPRESSED_SIZE", 20 * 1024**3, minimum=1)
 # A single sequence pasted or uploaded into the form (not the bulk FASTA).
 SEQUENCE_FILE_MAX_SIZE = env_int("SEQUENCE_FILE_MAX_SIZE", 100 * 1024 * 1024, minimum=1)
 
@@ -299,5 +301,6 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "submitportal.views.pages.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from submitportal import file_names
@@ -61,6 +62,8 @@ def _expiry_of(url: str) -> datetime:
 
 
 def _problem(path: str, size: int) -> str | None:
+    if path.startswith("/") or any(part in ("", ".", "..") for part in path.split("/")):
+        return "File paths must stay inside the chosen folder: no “..”, no leading “/”, no empty folder names."
     name = path.rsplit("/", 1)[-1]
     problem = file_names.problem_with(name)
     if problem:
@@ -164,6 +167,7 @@ def _fill(files: list[ExtraFile], ask: Callable[[], Sequence[client.UploadTarget
             f.save(update_fields=["status", "error"])
         return
     now = timezone.now()
+    _check_origins(targets)
     for f, target in zip(files, targets, strict=True):
         f.file_id = target.file_id
         f.group_id = f.draft.group_id
@@ -181,6 +185,36 @@ def _fill(files: list[ExtraFile], ask: Callable[[], Sequence[client.UploadTarget
         f.status = ExtraFile.Status.PENDING
         f.error = ""
         f.save()
+
+
+UNLISTED_ORIGINS_KEY = "unlisted-s3-origins"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _check_origins(targets: Sequence[client.UploadTarget | client.MultipartTarget]) -> None:
+    """Upload URLs must point at an origin the CSP lets browsers connect to (S3_ORIGINS), or uploads fail."""
+    urls = [t.url for t in targets if isinstance(t, client.UploadTarget)]
+    urls += [t.urls[0] for t in targets if isinstance(t, client.MultipartTarget) and t.urls]
+    unlisted = {_origin(url) for url in urls} - set(settings.S3_ORIGINS)
+    if not unlisted:
+        return
+    known = set(cache.get(UNLISTED_ORIGINS_KEY) or ())
+    for origin in sorted(unlisted - known):
+        log.warning(
+            "Loculus hands out upload URLs at %s, which S3_ORIGINS does not list: browsers will refuse to upload "
+            "there (Content Security Policy). Add it to S3_ORIGINS.",
+            origin,
+        )
+    cache.set(UNLISTED_ORIGINS_KEY, sorted(known | unlisted), None)
+
+
+def unlisted_origins() -> list[str]:
+    """Upload origins seen that S3_ORIGINS does not list (for the About page)."""
+    return [origin for origin in cache.get(UNLISTED_ORIGINS_KEY) or () if origin not in settings.S3_ORIGINS]
 
 
 def mark_uploaded(token: str, upload: ExtraFile, etags: list[str]) -> ExtraFile:

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from submitportal import uploads
 from submitportal.loculus import files_protocol, instance
 
 
@@ -26,6 +27,7 @@ def about(request: HttpRequest) -> HttpResponse:
         "oidc_client_id": settings.OIDC_CLIENT_ID,
         "oidc_secret_set": bool(settings.OIDC_CLIENT_SECRET),
         "s3_origins": settings.S3_ORIGINS,
+        "unlisted_origins": uploads.unlisted_origins(),
     }
     try:
         ctx["loculus"] = instance.get_instance()
@@ -40,3 +42,8 @@ def about(request: HttpRequest) -> HttpResponse:
 def healthz(request: HttpRequest) -> HttpResponse:
     """For load balancers: the portal process answers. Loculus is not asked."""
     return HttpResponse("ok\n", content_type="text/plain")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form arrived without its security token: usually an old page. Say so, and how to go on."""
+    return render(request, "submitportal/csrf_failure.html", status=403)

@@ -30,7 +30,7 @@ def _file(request: HttpRequest, draft_id: object, file_pk: int) -> ExtraFile:
 def _selected(raw: str) -> list[uploads.Selected] | None:
     try:
         items = json.loads(raw)
-        selected = [uploads.Selected(path=str(item["path"]).strip("/"), size=int(item["size"])) for item in items]
+        selected = [uploads.Selected(path=str(item["path"]), size=int(item["size"])) for item in items]
     except (ValueError, TypeError, KeyError):
         return None
     if len(selected) > MAX_FILES_PER_REQUEST:

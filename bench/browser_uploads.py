@@ -1,0 +1,378 @@
+"""Measure 2: extra-file uploads in headless Chromium, the portal's bulk page against the Loculus website's way.
+
+Run: .venv/bin/python bench/browser_uploads.py [--runs 3] [--files 1000] [--file-kb 100] [--big-mib 512]
+     [--delays 50,0] [--json out.json]
+
+Servers: the sandbox with its S3 proxy (presigned URLs point at it), the portal under gunicorn, and
+two bench/delay_proxy.py processes: one in front of the portal (it also serves the baseline page at
+/_bench/loculus-way.html, so both pages share the origin the bucket's CORS allows), one in front of
+the backend for the baseline's backend calls. With a delay of D ms, both proxies and the S3 proxy
+(rule {"delay_ms": D}) hold every request D ms before forwarding it; with 0 they only forward.
+
+Per delay and run, each on a reset sandbox with an emptied S3:
+* portal, many files: the real bulk page (metadata with files.rawReads naming the files, FASTA), the
+  folder chosen with set_input_files on "Upload folder for Raw reads"; timed until every row is ✓.
+* Loculus way, many files: bench/static/loculus-way.html in the same browser (per file in turn:
+  request-multipart-upload, PUT the 10 MiB parts one at a time, complete-multipart-upload).
+* portal, one big file: the same bulk page, a folder with one file; timed until it is ✓.
+* curl, one big file: a multipart upload requested from the backend (not timed), then
+  `curl --parallel --parallel-max 4 -T part_k URL_k …` PUTs of the same bytes to the same S3 proxy,
+  then complete-multipart-upload with the ETags (timed with and without that completion).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+from common import (
+    BENCH_TMP,
+    HTTP_TIMEOUT,
+    PYTHON,
+    ROOT,
+    clear_s3,
+    free_port,
+    log,
+    median,
+    portal,
+    sandbox,
+    stop_group,
+    write_json,
+)
+from playwright.sync_api import Page, expect, sync_playwright
+
+from sandbox.launcher import RunningSandbox
+
+ORGANISM = "ebola-sudan"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-gpu",
+]
+ENTRIES = 10
+PART_SIZE = 10 * 1024 * 1024
+UPLOAD_TIMEOUT_MS = 900_000
+TARGET_MANY_SPEEDUP = 4.0
+TARGET_BIG_THROUGHPUT = 0.7
+
+
+# --- Test data ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DataSet:
+    metadata: Path
+    fasta: Path
+    folder: Path
+    count: int
+    total_bytes: int
+
+
+def write_pair(folder: Path, files_per_entry: dict[str, list[str]]) -> tuple[Path, Path]:
+    metadata = folder / "metadata.tsv"
+    fasta = folder / "sequences.fasta"
+    lines = ["id\tsampleCollectionDate\tgeoLocCountry\tfiles.rawReads"]
+    lines += [f"{entry}\t2024-01-05\tUganda\t{' '.join(names)}" for entry, names in files_per_entry.items()]
+    metadata.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    fasta.write_text("".join(f">{entry}\nACGTACGTAC\n" for entry in files_per_entry), encoding="ascii")
+    return metadata, fasta
+
+
+def many_files(root: Path, count: int, size: int) -> DataSet:
+    """`count` files of `size` bytes, named in a files.rawReads column, spread over ten entries."""
+    folder = root / "many"
+    folder.mkdir(parents=True)
+    rng = random.Random(8)  # noqa: S311 - reproducible test data
+    pattern = rng.randbytes(size + count)
+    names: dict[str, list[str]] = {f"s{n}": [] for n in range(1, ENTRIES + 1)}
+    for number in range(count):
+        entry = f"s{number % ENTRIES + 1}"
+        name = f"{entry}_{number:05d}.fq"
+        names[entry].append(name)
+        (folder / name).write_bytes(pattern[number : number + size])  # each file's bytes differ
+    (root / "many-data").mkdir()
+    metadata, fasta = write_pair(root / "many-data", names)
+    return DataSet(metadata, fasta, folder, count, count * size)
+
+
+def big_file(root: Path, mib: int) -> tuple[DataSet, list[Path]]:
+    """One file of `mib` MiB for entry s1, and the same bytes cut into 10 MiB parts for curl."""
+    folder = root / "big"
+    folder.mkdir(parents=True)
+    rng = random.Random(9)  # noqa: S311
+    block = rng.randbytes(1 << 20)
+    path = folder / "big.bin"
+    with open(path, "wb") as out:
+        for number in range(mib):
+            out.write(block[number % 251 :] + block[: number % 251])  # no two MiB alike
+    parts_dir = root / "big-parts"
+    parts_dir.mkdir()
+    parts = []
+    with open(path, "rb") as source:
+        number = 0
+        while chunk := source.read(PART_SIZE):
+            number += 1
+            part = parts_dir / f"part{number:05d}"
+            part.write_bytes(chunk)
+            parts.append(part)
+    (root / "big-data").mkdir()
+    metadata, fasta = write_pair(root / "big-data", {"s1": ["big.bin"], "s2": []})
+    return DataSet(metadata, fasta, folder, 1, path.stat().st_size), parts
+
+
+# --- The delaying proxies ----------------------------------------------------------------------------------
+
+
+@dataclass
+class DelayProxy:
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def set_delay(self, ms: float) -> None:
+        requests.post(f"{self.url}/_proxy/delay?ms={ms}", timeout=HTTP_TIMEOUT).raise_for_status()
+
+
+@contextmanager
+def delay_proxy(upstream: str, work: Path, name: str, *, port: int = 0, static: Path | None = None) -> Any:
+    ready = work / f"{name}.json"
+    command = [PYTHON, str(ROOT / "bench" / "delay_proxy.py"), "--upstream", upstream, "--port", str(port)]
+    command += ["--ready-file", str(ready)] + (["--static", str(static)] if static else [])
+    process = subprocess.Popen(command, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not ready.exists():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the delaying proxy {name} did not start")
+            time.sleep(0.05)
+        yield DelayProxy(json.loads(ready.read_text())["url"], process)
+    finally:
+        stop_group(process)
+
+
+# --- One measured upload of each kind ------------------------------------------------------------------
+
+
+def fresh(sb: RunningSandbox, delay_ms: float) -> None:
+    """A reset sandbox, an empty S3 and the S3 delay rule (reset clears it)."""
+    sb.reset()
+    clear_s3(sb)
+    if delay_ms:
+        sb.set_s3_faults([{"delay_ms": delay_ms}])
+
+
+def wait_rows(page: Page, count: int) -> None:
+    """Until `count` rows are uploaded (✓); a failed row ends the wait at once."""
+    page.wait_for_function(
+        """n => {
+            const rows = document.querySelectorAll('#files-rawReads [data-file-row]');
+            let done = 0;
+            for (const row of rows) {
+                if (row.dataset.state === 'uploaded') done++;
+                else if (row.dataset.state === 'failed' || row.dataset.state === 'refused') return 'failed';
+            }
+            return done >= n;
+        }""",
+        arg=count,
+        polling=50,
+        timeout=UPLOAD_TIMEOUT_MS,
+    )
+    failed = page.locator('#files-rawReads [data-file-row][data-state="failed"]').count()
+    if failed:
+        raise RuntimeError(f"{failed} uploads failed on the portal page")
+
+
+def portal_upload(page: Page, front: str, sb: RunningSandbox, data: DataSet) -> float:
+    """Seconds from choosing the folder on the bulk page until every file is ✓; then submit (untimed)."""
+    page.goto(f"{front}/{ORGANISM}/submission/bulk/")
+    page.wait_for_load_state("load")
+    page.get_by_label("Sequence file", exact=True).set_input_files(data.fasta)
+    expect(page.locator("#chosen-sequences")).to_contain_text(data.fasta.name, timeout=60_000)
+    page.get_by_label("Metadata file", exact=True).set_input_files(data.metadata)
+    expect(page.locator("#file-checks")).to_contain_text("no problems found", timeout=60_000)
+    started = time.perf_counter()
+    page.get_by_label("Upload folder for Raw reads").set_input_files(data.folder)
+    wait_rows(page, data.count)
+    seconds = time.perf_counter() - started
+    # Submitting closes the draft, so the next run gets a new one; it also checks every file is linked.
+    sb.clear_s3_faults()
+    page.get_by_label("I confirm that I have the legal right to submit this data").check()
+    page.get_by_label("I confirm I have not and will not submit this data independently to INSDC").check()
+    page.get_by_role("button", name="Upload and proceed to Approval").click()
+    page.get_by_role("button", name="Continue under Open terms").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Your submission reached", timeout=120_000)
+    record = sb.submissions()[-1]
+    linked = sum(len(entry["files"].get("rawReads", [])) for entry in record["entries"])
+    if linked != data.count:
+        raise RuntimeError(f"the submission links {linked} files, not {data.count}")
+    return seconds
+
+
+def loculus_way(page: Page, front: str, backend: str, token: str, data: DataSet) -> float:
+    """Seconds from choosing the folder on the baseline page until its sequential loop is done."""
+    page.goto(f"{front}/_bench/loculus-way.html")
+    page.evaluate("c => window.configureLoculusWay(c)", {"backend": backend, "token": token, "groupId": 1})
+    started = time.perf_counter()
+    page.locator("#folder").set_input_files(data.folder)
+    page.wait_for_function("() => window.loculusWay.done", polling=50, timeout=UPLOAD_TIMEOUT_MS)
+    seconds = time.perf_counter() - started
+    outcome = page.evaluate("() => window.loculusWay")
+    if outcome["error"] or outcome["files"] != data.count:
+        raise RuntimeError(f"the Loculus-way page failed: {outcome}")
+    return seconds
+
+
+def curl_big(sb: RunningSandbox, token: str, parts: list[Path]) -> tuple[float, float]:
+    """(seconds for the PUTs, seconds for PUTs + completion): curl, 4 parts at a time, same S3 proxy."""
+    answer = requests.post(
+        f"{sb.backend}/files/request-multipart-upload",
+        params={"groupId": 1, "numberFiles": 1, "numberParts": len(parts)},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=HTTP_TIMEOUT,
+    )
+    answer.raise_for_status()
+    (target,) = answer.json()
+    command = ["curl", "-sS", "--fail", "--parallel", "--parallel-max", "4", "-H", "Expect:"]
+    command += ["-w", "%{url_effective} %header{etag}\\n", "-o", "/dev/null"]
+    for part, url in zip(parts, target["urls"], strict=True):
+        command += ["-T", str(part), url]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, timeout=UPLOAD_TIMEOUT_MS / 1000, check=False)
+    puts = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"curl failed: {done.stderr[-1000:]}")
+    etag_of = dict(line.rsplit(" ", 1) for line in done.stdout.strip().splitlines())
+    etags = [etag_of[url] for url in target["urls"]]
+    completed = subprocess.run(
+        ["curl", "-sS", "--fail", "-o", "/dev/null", "-H", f"Authorization: Bearer {token}"]
+        + ["-H", "Content-Type: application/json", "--data-binary"]
+        + [json.dumps([{"fileId": target["fileId"], "etags": etags}]), f"{sb.backend}/files/complete-multipart-upload"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    total = time.perf_counter() - started
+    if completed.returncode != 0:
+        raise RuntimeError(f"completing the curl upload failed: {completed.stderr}")
+    return puts, total
+
+
+# --- The whole measure ---------------------------------------------------------------------------------------
+
+
+def sign_in_browser(page: Page, front: str) -> None:
+    page.goto(f"{front}/{ORGANISM}/submission/")
+    page.get_by_label("Username or email").fill("testuser")
+    page.get_by_label("Password").fill("testuser")
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("button", name="Sign In").click()
+
+
+def run(runs: int, count: int, file_size: int, big_mib: int, delays: list[float]) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="bench-uploads-", dir=BENCH_TMP))
+    results: dict[str, Any] = {"files": count, "file_bytes": file_size, "big_mib": big_mib, "delays": {}}
+    try:
+        many = many_files(work, count, file_size)
+        big, parts = (big_file(work, big_mib)) if big_mib else (None, [])
+        log(f"generated {count} files of {file_size:,} bytes and a {big_mib} MiB file in {work}")
+        portal_port, front_port = free_port(), free_port()
+        origin = f"http://127.0.0.1:{front_port}"
+        with ExitStack() as stack:
+            sb = stack.enter_context(sandbox(origin, s3_proxy=True))
+            site = stack.enter_context(portal(sb, portal_port))
+            front = stack.enter_context(
+                delay_proxy(site.url, work, "front", port=front_port, static=ROOT / "bench" / "static")
+            )
+            back = stack.enter_context(delay_proxy(sb.backend, work, "back"))
+            playwright = stack.enter_context(sync_playwright())
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            stack.callback(browser.close)
+            page = browser.new_page()
+            page.set_default_timeout(60_000)
+            sign_in_browser(page, front.url)
+            for delay in delays:
+                front.set_delay(delay)
+                back.set_delay(delay)
+                rows: list[dict[str, float]] = []
+                for number in range(1, runs + 1):
+                    fresh(sb, delay)
+                    row = {"portal_many_s": portal_upload(page, front.url, sb, many)}
+                    fresh(sb, delay)
+                    token = sb.access_token("testuser")
+                    row["loculus_many_s"] = loculus_way(page, front.url, back.url, token, many)
+                    if big is not None:
+                        fresh(sb, delay)
+                        row["portal_big_s"] = portal_upload(page, front.url, sb, big)
+                        fresh(sb, delay)
+                        row["curl_big_puts_s"], row["curl_big_s"] = curl_big(sb, sb.access_token("testuser"), parts)
+                    rows.append(row)
+                    log(f"delay {delay:g} ms, run {number}: " + ", ".join(f"{k} {v:.2f}" for k, v in row.items()))
+                fresh(sb, 0)
+                summary: dict[str, Any] = {"runs": rows}
+                for key in rows[0]:
+                    summary[f"{key}_median"] = median([r[key] for r in rows])
+                summary["many_speedup"] = summary["loculus_many_s_median"] / summary["portal_many_s_median"]
+                if big is not None:
+                    mb = big.total_bytes / 1e6
+                    summary["portal_big_mb_s"] = mb / summary["portal_big_s_median"]
+                    summary["curl_big_puts_mb_s"] = mb / summary["curl_big_puts_s_median"]
+                    summary["curl_big_mb_s"] = mb / summary["curl_big_s_median"]
+                    summary["big_ratio_vs_puts"] = summary["portal_big_mb_s"] / summary["curl_big_puts_mb_s"]
+                    summary["big_ratio_vs_puts_and_complete"] = summary["portal_big_mb_s"] / summary["curl_big_mb_s"]
+                results["delays"][str(int(delay))] = summary
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    delayed = results["delays"].get("50") or next(iter(results["delays"].values()))
+    results["targets"] = {"many_speedup_with_delay": TARGET_MANY_SPEEDUP, "big_ratio": TARGET_BIG_THROUGHPUT}
+    results["pass"] = {"many_speedup_with_delay": delayed["many_speedup"] >= TARGET_MANY_SPEEDUP}
+    if big_mib:
+        results["pass"]["big_ratio"] = all(
+            summary["big_ratio_vs_puts"] >= TARGET_BIG_THROUGHPUT for summary in results["delays"].values()
+        )
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--files", type=int, default=1000)
+    parser.add_argument("--file-kb", type=int, default=100, help="size of each small file in KB (1000 bytes)")
+    parser.add_argument("--big-mib", type=int, default=512, help="0 skips the big file")
+    parser.add_argument("--delays", default="50,0", help="comma-separated delays in ms")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    delays = [float(value) for value in args.delays.split(",")]
+    result = run(args.runs, args.files, args.file_kb * 1000, args.big_mib, delays)
+    for delay, summary in result["delays"].items():
+        line = (
+            f"delay {delay} ms: {args.files} files: portal {summary['portal_many_s_median']:.2f} s, Loculus way "
+            f"{summary['loculus_many_s_median']:.2f} s, {summary['many_speedup']:.2f}x"
+        )
+        if args.big_mib:
+            line += (
+                f"; {args.big_mib} MiB: portal {summary['portal_big_mb_s']:.0f} MB/s, curl PUTs "
+                f"{summary['curl_big_puts_mb_s']:.0f} MB/s ({summary['big_ratio_vs_puts']:.2f}x), curl PUTs + complete "
+                f"{summary['curl_big_mb_s']:.0f} MB/s ({summary['big_ratio_vs_puts_and_complete']:.2f}x)"
+            )
+        print(line)
+    if args.json:
+        write_json(args.json, result)
+    return 0 if all(result["pass"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

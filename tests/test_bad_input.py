@@ -1,0 +1,355 @@
+"""A catalogue of bad input: each case is answered with a message the user can act on, never a 500.
+
+Files go through the portal's real endpoints (the bulk page's file upload, the extra-file selection,
+the forms); the backend is faked only where a case needs a backend answer.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import html
+import io
+import json
+import uuid
+import zipfile
+from typing import Any
+
+import openpyxl
+import pytest
+from django.test import Client
+
+from sandbox.launcher import RunningSandbox
+from submitportal.models import Draft, ExtraFile
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "id\tsampleCollectionDate\tgeoLocCountry"
+GOOD = f"{HEADER}\ns1\t2024-01-05\tUganda\ns2\t2024-01-06\tKenya\n"
+FASTA = ">s1\nACGT\n>s2\nGGCC\n"
+
+
+def xlsx(rows: list[list[str]], sheet: str = "Data") -> bytes:
+    book = openpyxl.Workbook()
+    book.active.title = sheet
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def zipped(name: str, data: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr(name, data)
+    return out.getvalue()
+
+
+@pytest.fixture
+def bulk_draft(signed_in: Client, loculus: RunningSandbox) -> Draft:
+    response = signed_in.get("/ebola-sudan/submission/bulk/")
+    assert response.status_code == 302
+    return Draft.objects.get(kind=Draft.Kind.BULK)
+
+
+def send(signed_in: Client, draft: Draft, kind: str, name: str, data: bytes) -> str:
+    """Upload one bulk file as the page does (htmx), and return the text the user sees."""
+    upload = io.BytesIO(data)
+    upload.name = name
+    response = signed_in.post(f"/drafts/{draft.pk}/bulk/{kind}", {"file": upload}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200, response.content[:500]
+    return html.unescape(response.content.decode())
+
+
+# Each case: the file(s) sent, then a phrase the user must see.
+FILE_CASES: list[tuple[str, list[tuple[str, str, bytes]], str]] = [
+    (
+        "BOM and CRLF are fine",
+        [
+            ("metadata", "m.tsv", ("\ufeff" + GOOD).replace("\n", "\r\n").encode()),
+            ("sequences", "s.fasta", FASTA.encode()),
+        ],
+        "2 entries and 2 sequences checked: no problems found.",
+    ),
+    ("binary data named .tsv", [("metadata", "m.tsv", bytes(range(256)) * 40)], "binary"),
+    (".gz that is not gzip", [("metadata", "m.tsv.gz", GOOD.encode())], "gzip"),
+    ("unknown compression .rar", [("metadata", "m.tsv.rar", b"Rar!\x1a\x07\x00")], "cannot be read here"),
+    ("wrong compression (bzip2 named .gz)", [("metadata", "m.tsv.gz", bz2.compress(GOOD.encode()))], "m.tsv.gz"),
+    ("empty zip", [("metadata", "m.tsv.zip", zipped("empty/", b""))], "m.tsv.zip"),
+    ("header only", [("metadata", "m.tsv", (HEADER + "\n").encode())], "has a header but no entries"),
+    ("empty file", [("metadata", "m.tsv", b"")], "Please choose a file (it must not be empty)."),
+    (
+        "a field longer than 1 MiB",
+        [("metadata", "m.tsv", (HEADER + "\ns1\t" + "x" * (1024 * 1024 + 10) + "\tUganda\n").encode())],
+        "long",
+    ),
+    ("no id column", [("metadata", "m.tsv", b"name\tsampleCollectionDate\ns1\t2024-01-01\n")], "id"),
+    (
+        "both id and submissionId",
+        [("metadata", "m.tsv", f"id\tsubmissionId\tsampleCollectionDate\ns1\ts1\t2024\n".encode())],
+        "submissionId",
+    ),
+    (
+        "duplicate ids",
+        [("metadata", "m.tsv", f"{HEADER}\ns1\t2024-01-05\tUganda\ns1\t2024-01-06\tKenya\n".encode())],
+        "is already used in row 1",
+    ),
+    ("empty id", [("metadata", "m.tsv", f"{HEADER}\n\t2024-01-05\tUganda\n".encode())], "Row 1"),
+    (
+        "id with whitespace",
+        [("metadata", "m.tsv", f"{HEADER}\ns 1\t2024-01-05\tUganda\n".encode())],
+        "contains a space",
+    ),
+    ("required value empty", [("metadata", "m.tsv", f"{HEADER}\ns1\t\tUganda\n".encode())], "could never release it"),
+    (
+        "value outside the options (warning)",
+        [("metadata", "m.tsv", f"{HEADER}\ns1\t2024-01-05\tuganda\n".encode())],
+        "is not one of the listed values",
+    ),
+    (
+        "duplicate column names",
+        [("metadata", "m.tsv", b"id\tgeoLocCountry\tgeoLocCountry\ns1\tUganda\tKenya\n")],
+        "geoLocCountry",
+    ),
+    (
+        "more values than columns",
+        [("metadata", "m.tsv", f"{HEADER}\ns1\t2024-01-05\tUganda\textra\n".encode())],
+        "Row 1",
+    ),
+    ("invalid UTF-8", [("metadata", "m.tsv", f"{HEADER}\ns1\t2024-01-05\tUg".encode() + b"\xff\xfe" + b"\n")], "UTF-8"),
+    (
+        "malformed CSV quoting",
+        [("metadata", "m.csv", b'id,sampleCollectionDate,geoLocCountry\ns1,"2024-01-05,Uganda\n')],
+        "m.csv",
+    ),
+    ("corrupt XLSX", [("metadata", "m.xlsx", b"PK\x03\x04 this is not really a workbook")], "m.xlsx"),
+    ("XLSX without rows", [("metadata", "m.xlsx", xlsx([["id", "sampleCollectionDate"]]))], "m.xlsx"),
+    (
+        "unknown files.* category",
+        [("metadata", "m.tsv", f"{HEADER}\tfiles.photos\ns1\t2024-01-05\tUganda\tp.jpg\n".encode())],
+        "files.photos",
+    ),
+    (
+        "a path with ..",
+        [("metadata", "m.tsv", f"{HEADER}\tfiles.rawReads\ns1\t2024-01-05\tUganda\ta.fq::../secret/a.fq\n".encode())],
+        "“..”",
+    ),
+    (
+        "an absolute path",
+        [("metadata", "m.tsv", f"{HEADER}\tfiles.rawReads\ns1\t2024-01-05\tUganda\ta.fq::/etc/a.fq\n".encode())],
+        "/etc/a.fq",
+    ),
+    (
+        "a file name Loculus refuses",
+        [("metadata", "m.tsv", f"{HEADER}\tfiles.rawReads\ns1\t2024-01-05\tUganda\ta<b.fq\n".encode())],
+        "a<b.fq",
+    ),
+    (
+        "a malformed file ID",
+        [("metadata", "m.tsv", f"{HEADER}\tfiles.rawReads\ns1\t2024-01-05\tUganda\ta.fq:not-a-uuid\n".encode())],
+        "not-a-uuid",
+    ),
+    (
+        "FASTA text before the first header",
+        [("metadata", "m.tsv", GOOD.encode()), ("sequences", "s.fasta", ("ACGT\n" + FASTA).encode())],
+        "before the first",
+    ),
+    (
+        "FASTA empty sequence",
+        [("metadata", "m.tsv", GOOD.encode()), ("sequences", "s.fasta", b">s1\n>s2\nGGCC\n")],
+        "s1",
+    ),
+    (
+        "FASTA duplicate ids",
+        [("metadata", "m.tsv", GOOD.encode()), ("sequences", "s.fasta", (FASTA + ">s2\nAAAA\n").encode())],
+        "s2",
+    ),
+    (
+        "FASTA id not in metadata",
+        [("metadata", "m.tsv", GOOD.encode()), ("sequences", "s.fasta", (FASTA + ">s9\nAAAA\n").encode())],
+        "belongs to no entry",
+    ),
+    (
+        "metadata id not in FASTA",
+        [("metadata", "m.tsv", GOOD.encode()), ("sequences", "s.fasta", b">s1\nACGT\n")],
+        "s2",
+    ),
+    (
+        "FASTA header without id",
+        [("metadata", "m.tsv", GOOD.encode()), ("sequences", "s.fasta", ("> s1\nACGT\n" + ">s2\nGG\n").encode())],
+        "Line 1",
+    ),
+    ("sequences with the wrong extension", [("sequences", "s.txt", FASTA.encode())], "does not look like a FASTA file"),
+    (
+        "metadata with an unsupported format",
+        [("metadata", "m.json", b'{"id": "s1"}')],
+        "is not a metadata table this portal reads",
+    ),
+    (
+        "HTML in a metadata value is shown as text",
+        [("metadata", "m.tsv", f"{HEADER}\n<b>bold</b>\t\tUganda\n".encode())],
+        "“<b>bold</b>”",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "files", "shown"), FILE_CASES, ids=[case for case, _, _ in FILE_CASES])
+def test_each_bad_bulk_file_is_explained(
+    signed_in: Client, bulk_draft: Draft, case: str, files: list[tuple[str, str, bytes]], shown: str
+) -> None:
+    page = ""
+    for kind, name, data in files:
+        page = send(signed_in, bulk_draft, kind, name, data)
+    assert shown in page, f"{case}: expected {shown!r} in\n{page[:3000]}"
+    if "<b>" in shown:
+        raw = page.encode()  # unescaped above; the markup itself must have been escaped
+        assert b"&lt;b&gt;bold&lt;/b&gt;" in signed_in.get(f"/ebola-sudan/submission/bulk/{bulk_draft.pk}/").content
+        assert raw
+
+
+def test_a_decompression_bomb_is_stopped_at_the_limit(signed_in: Client, bulk_draft: Draft, settings: Any) -> None:
+    settings.MAX_DECOMPRESSED_SIZE = 10 * 1024 * 1024
+    # Blank lines are skipped by the reader, so it keeps unpacking until the limit stops it.
+    bomb = gzip.compress(GOOD.encode() + b"\n" * (60 * 1024 * 1024))
+    assert len(bomb) < 200_000
+    page = send(signed_in, bulk_draft, "metadata", "m.tsv.gz", bomb)
+    assert "unpacks to more than 10 MiB" in page
+
+
+def test_sequences_are_refused_for_an_organism_without_consensus_sequences(
+    signed_in: Client, loculus: RunningSandbox
+) -> None:
+    signed_in.get("/wastewater/submission/bulk/")
+    draft = Draft.objects.get(organism="wastewater")
+    page = send(signed_in, draft, "sequences", "s.fasta", FASTA.encode())
+    assert "Wastewater metagenomics takes no consensus sequences" in page
+
+
+# --- Extra files chosen in the browser: only names and sizes reach the portal ----------------------
+
+
+@pytest.fixture
+def form_draft(signed_in: Client, loculus: RunningSandbox) -> Draft:
+    signed_in.get("/ebola-sudan/submission/form/")
+    return Draft.objects.get(kind=Draft.Kind.FORM)
+
+
+def choose(signed_in: Client, draft: Draft, files: list[dict[str, Any]], category: str = "rawReads") -> Any:
+    return signed_in.post(f"/drafts/{draft.pk}/files/{category}/", {"files": json.dumps(files)}, HTTP_HX_REQUEST="true")
+
+
+NAME_CASES = [
+    ("../outside.fq", 10, "File paths must stay inside the chosen folder"),
+    ("/etc/passwd", 10, "File paths must stay inside the chosen folder"),
+    ("run:1.fq", 10, 'File names may not contain any of these characters: < > : " / \\ | ? *'),
+    ("tab\tname.fq", 10, "File names may not contain control characters."),
+    ("my reads.fq", 10, "File names may not contain spaces or other whitespace."),
+    ("empty.fq", 0, "This file is empty (0 bytes)."),
+    ("x" * 256 + ".fq", 10, "File names may not be longer than 255 characters"),
+    ("<img src=x onerror=alert(1)>.fq", 10, "File names may not contain any of these characters"),
+]
+
+
+@pytest.mark.parametrize(("path", "size", "shown"), NAME_CASES, ids=[c[2][:40] + " " + c[0][:12] for c in NAME_CASES])
+def test_each_file_loculus_would_refuse_is_refused_before_upload(
+    signed_in: Client, form_draft: Draft, path: str, size: int, shown: str
+) -> None:
+    response = choose(signed_in, form_draft, [{"path": path, "size": size}])
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert shown in html.unescape(page)
+    assert "<img src=x" not in page  # shown as text, never as markup
+    upload = ExtraFile.objects.get()
+    assert (upload.status, upload.file_id) == ("refused", "")
+
+
+def test_a_file_over_the_size_limit_is_refused(signed_in: Client, form_draft: Draft, settings: Any) -> None:
+    settings.UPLOAD_MAX_FILE_SIZE = 1024**3
+    response = choose(signed_in, form_draft, [{"path": "huge.bam", "size": 2 * 1024**3}])
+    assert "This file is larger than this portal accepts (1 GiB)." in html.unescape(response.content.decode())
+
+
+def test_a_list_of_files_that_cannot_be_read_is_a_clear_400(signed_in: Client, form_draft: Draft) -> None:
+    response = signed_in.post(f"/drafts/{form_draft.pk}/files/rawReads/", {"files": "[{'path': oops"})
+    assert response.status_code == 400
+    assert response.content.decode() == "The list of files could not be read."
+
+
+def test_an_unknown_file_category_is_a_clear_400(signed_in: Client, form_draft: Draft) -> None:
+    response = choose(signed_in, form_draft, [{"path": "a.fq", "size": 1}], category="photos")
+    assert response.status_code == 400
+    assert "Ebola Sudan has no file category called 'photos'." in response.content.decode()
+
+
+def test_bulk_files_need_the_metadata_first(signed_in: Client, bulk_draft: Draft) -> None:
+    response = choose(signed_in, bulk_draft, [{"path": "s1/a.fq", "size": 1}])
+    assert response.headers["HX-Reswap"] == "none"
+    assert (
+        "Please add a valid metadata file first"
+        in json.loads(response.headers["HX-Trigger"])["uploadMessage"]["message"]
+    )
+
+
+# --- Forged requests ----------------------------------------------------------------------------
+
+
+def test_a_post_without_csrf_token_is_refused_with_a_way_forward(loculus: RunningSandbox, signed_in: Client) -> None:
+    strict = Client(enforce_csrf_checks=True)
+    strict.cookies = signed_in.cookies
+    signed_in.get("/ebola-sudan/submission/form/")
+    draft = Draft.objects.get()
+    response = strict.post(f"/drafts/{draft.pk}/save", {"id": "x"})
+    assert response.status_code == 403
+    assert "Please reload the page and try again" in response.content.decode()
+    assert Draft.objects.get().values.get("id") != "x"
+
+
+def test_a_forged_draft_id_is_not_found(signed_in: Client, loculus: RunningSandbox) -> None:
+    forged = uuid.uuid4()
+    assert signed_in.get(f"/ebola-sudan/submission/form/{forged}/").status_code == 404
+    assert signed_in.post(f"/drafts/{forged}/save", {"id": "x"}).status_code == 404
+    assert signed_in.post(f"/drafts/{forged}/bulk/metadata").status_code == 404
+
+
+def test_another_users_file_is_not_found(signed_in: Client, form_draft: Draft) -> None:
+    from django.contrib.auth import get_user_model
+
+    other = get_user_model().objects.create(username="otheruser")
+    theirs = Draft.objects.create(user=other, organism="ebola-sudan", kind=Draft.Kind.FORM)
+    their_file = ExtraFile.objects.create(draft=theirs, category="rawReads", path="a.fq", size=1)
+    assert signed_in.post(f"/drafts/{form_draft.pk}/file/{their_file.pk}/done").status_code == 404
+    assert signed_in.post(f"/drafts/{theirs.pk}/file/{their_file.pk}/remove").status_code == 404
+    assert ExtraFile.objects.filter(pk=their_file.pk).exists()
+
+
+def test_an_unknown_organism_is_not_found_in_words(signed_in: Client, loculus: RunningSandbox) -> None:
+    response = signed_in.get("/rabies/submission/form/")
+    assert response.status_code == 404
+    assert "This Loculus instance has no organism called &#x27;rabies&#x27;." in response.content.decode()
+
+
+def test_a_group_the_user_is_not_in_cannot_be_chosen(signed_in: Client, loculus: RunningSandbox) -> None:
+    response = signed_in.post("/ebola-sudan/submission/", {"group": "3"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 400
+    assert "Please choose one of your submitting groups from the list." in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("values", "shown"),
+    [
+        ({"id": "my sample"}, "The ID may not contain spaces or other whitespace."),
+        ({"id": "s1", "sequence-main": "ACGT>x"}, "which is not a nucleotide code"),
+        ({"id": "s1", "data_use_terms": "RESTRICTED", "restricted_until": "2001-01-01"}, "at most one year from today"),
+        ({"id": "<script>alert(1)</script>"}, "is required."),
+    ],
+)
+def test_bad_form_values_are_explained_next_to_the_field(
+    signed_in: Client, form_draft: Draft, values: dict[str, str], shown: str
+) -> None:
+    response = signed_in.post(f"/ebola-sudan/submission/form/{form_draft.pk}/", values)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert shown in html.unescape(page)
+    assert "<script>alert(1)</script>" not in page
+    assert Draft.objects.get().values["id"] == values["id"]  # kept, as typed
