@@ -87,7 +87,7 @@ FILE_CASES: list[tuple[str, list[tuple[str, str, bytes]], str]] = [
     ("no id column", [("metadata", "m.tsv", b"name\tsampleCollectionDate\ns1\t2024-01-01\n")], "id"),
     (
         "both id and submissionId",
-        [("metadata", "m.tsv", f"id\tsubmissionId\tsampleCollectionDate\ns1\ts1\t2024\n".encode())],
+        [("metadata", "m.tsv", b"id\tsubmissionId\tsampleCollectionDate\ns1\ts1\t2024\n")],
         "submissionId",
     ),
     (
