@@ -32,6 +32,10 @@ demo: install
 test: install .venv-s3/.installed
 	$(PY) -m pytest
 
+## Run the benchmarks of issue 8 (not part of the tests; ~25 minutes): results in var/bench/.
+bench: install
+	PYTHONUNBUFFERED=1 $(PY) bench/run_all.py
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

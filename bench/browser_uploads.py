@@ -265,10 +265,22 @@ def curl_big(sb: RunningSandbox, token: str, parts: list[Path]) -> tuple[float, 
         raise RuntimeError(f"curl failed: {done.stderr[-1000:]}")
     etag_of = dict(line.rsplit(" ", 1) for line in done.stdout.strip().splitlines())
     etags = [etag_of[url] for url in target["urls"]]
+    body = json.dumps([{"fileId": target["fileId"], "etags": etags}])
     completed = subprocess.run(
-        ["curl", "-sS", "--fail", "-o", "/dev/null", "-H", f"Authorization: Bearer {token}"]
-        + ["-H", "Content-Type: application/json", "--data-binary"]
-        + [json.dumps([{"fileId": target["fileId"], "etags": etags}]), f"{sb.backend}/files/complete-multipart-upload"],
+        [
+            "curl",
+            "-sS",
+            "--fail",
+            "-o",
+            "/dev/null",
+            "-H",
+            f"Authorization: Bearer {token}",
+            "-H",
+            "Content-Type: application/json",
+            "--data-binary",
+            body,
+            f"{sb.backend}/files/complete-multipart-upload",
+        ],
         capture_output=True,
         text=True,
         timeout=600,

@@ -103,7 +103,7 @@ def clear_s3(sb: RunningSandbox) -> None:
         "s3",
         endpoint_url=sb.s3_direct,
         aws_access_key_id="test",
-        aws_secret_access_key="test",
+        aws_secret_access_key="test",  # noqa: S106 - moto's dummy credentials
         region_name="us-east-1",
     )
     bucket = "loculus-sandbox-private"
@@ -158,9 +158,7 @@ def portal(sb: RunningSandbox, port: int, *, threads: int = 8) -> Iterator[Porta
         "PYTHONUNBUFFERED": "1",
     }
     (folder / "tmp").mkdir()
-    subprocess.run(
-        [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], env=env, cwd=ROOT, check=True, timeout=120
-    )
+    subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], env=env, cwd=ROOT, check=True, timeout=120)
     log_path = folder / "gunicorn.log"
     command = [
         PYTHON, "-m", "gunicorn", "submitportal.wsgi",

@@ -66,9 +66,10 @@ class Proxy:
                 if not no_body:
                     await copy_body(up_reader, client_writer, response_headers, until_close=True)
                 await client_writer.drain()
-                closing = "close" in headers.get("connection", "").lower() or "close" in response_headers.get(
-                    "connection", ""
-                ).lower()
+                closing = (
+                    "close" in headers.get("connection", "").lower()
+                    or "close" in response_headers.get("connection", "").lower()
+                )
                 if closing or (
                     not no_body
                     and "content-length" not in response_headers

@@ -134,7 +134,7 @@ def test_changing_the_group_asks_for_the_files_again(
     page.get_by_label("Add files to Raw reads").set_input_files(reads)
     expect(status(page, "rawReads", "reads.fastq")).to_have_text("✓")
     page.get_by_label("Submitting group", exact=True).select_option("2")
-    expect(page.get_by_role("status").filter(has_text="Saved")).to_have_text(
+    expect(page.get_by_role("status").filter(has_text="Saved: you submit")).to_have_text(
         "Saved: you submit as Sandbox Lab Kampala. 1 extra file must be uploaded again for this group."
     )
     expect(status(page, "rawReads", "reads.fastq")).to_have_text("✗")

@@ -1,0 +1,202 @@
+"""Run every benchmark (issue 8) and print one results table: `make bench`.
+
+Run: .venv/bin/python bench/run_all.py [--runs 3] [--quick] [--out var/bench]
+
+Each measure runs in its own subprocess (so one's memory never counts against another's) and
+writes JSON into --out; this script adds the machine's description and prints a Markdown table
+(also written to <out>/summary.md). --quick uses small sizes, for trying the scripts out.
+Exit status 1 if a target was missed. Not part of the test suite: the full run takes ~25 minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from common import ROOT, log, machine, write_json
+
+BENCH = ROOT / "bench"
+STEP_TIMEOUT = 3600
+
+
+def step(name: str, command: list[str]) -> int:
+    log(f"{name}: {' '.join(command)}")
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, timeout=STEP_TIMEOUT, check=False)
+    log(f"{name}: exit {done.returncode} after {time.perf_counter() - started:.0f} s")
+    return done.returncode
+
+
+def row(measure: str, baseline: str, ours: str, theirs: str, ratio: str, target: str, ok: bool | None) -> str:
+    verdict = "n/a" if ok is None else ("pass" if ok else "**FAIL**")
+    return f"| {measure} | {baseline} | {ours} | {theirs} | {ratio} | {target} | {verdict} |"
+
+
+def table(submit: dict[str, Any] | None, uploads: dict[str, Any] | None, validation: dict[str, Any] | None) -> str:
+    lines = [
+        "| measure | baseline | portal (median) | baseline (median) | ratio | target | result |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    if submit:
+        gib = submit["fasta_bytes"] / 2**30
+        lines.append(
+            row(
+                f"1a submit step, {gib:.2f} GiB FASTA",
+                "curl -F … to backend",
+                f"{submit['submit_median_s']:.2f} s",
+                f"{submit['curl_median_s']:.2f} s",
+                f"{submit['submit_ratio']:.3f}",
+                "≤ 1.15",
+                submit["pass"]["submit_ratio"],
+            )
+        )
+        lines.append(
+            row(
+                "1a portal worker peak RSS",
+                "",
+                f"{submit['rss_peak_sampled_mb']:.0f} MB",
+                "",
+                "",
+                "< 150 MB",
+                submit["pass"]["rss"],
+            )
+        )
+        lines.append(
+            row(
+                "1b whole way (upload to portal + submit)",
+                "curl -F … to backend",
+                f"{submit['whole_median_s']:.2f} s",
+                f"{submit['curl_median_s']:.2f} s",
+                f"{submit['whole_ratio']:.3f}",
+                "≤ 2.3",
+                submit["pass"]["whole_ratio"],
+            )
+        )
+    if uploads:
+        for delay, summary in uploads["delays"].items():
+            delayed = delay != "0"
+            lines.append(
+                row(
+                    f"2a {uploads['files']} files × {uploads['file_bytes'] // 1000} KB, delay {delay} ms",
+                    "Loculus website's way, same browser",
+                    f"{summary['portal_many_s_median']:.2f} s",
+                    f"{summary['loculus_many_s_median']:.2f} s",
+                    f"{summary['many_speedup']:.2f}× faster",
+                    "≥ 4× faster" if delayed else "report",
+                    summary["many_speedup"] >= 4.0 if delayed else None,
+                )
+            )
+            if "portal_big_mb_s" in summary:
+                mib = uploads["big_mib"]
+                lines.append(
+                    row(
+                        f"2b {mib} MiB file, delay {delay} ms",
+                        "curl PUTs (4 parallel) + complete",
+                        f"{summary['portal_big_mb_s']:.0f} MB/s",
+                        f"{summary['curl_big_mb_s']:.0f} MB/s",
+                        f"{summary['big_ratio_vs_puts_and_complete']:.2f}",
+                        "≥ 0.7",
+                        summary["big_ratio_vs_puts_and_complete"] >= 0.7,
+                    )
+                )
+                lines.append(
+                    row(
+                        f"2b {mib} MiB file, delay {delay} ms",
+                        "curl PUTs only (upload left uncompleted)",
+                        f"{summary['portal_big_mb_s']:.0f} MB/s",
+                        f"{summary['curl_big_puts_mb_s']:.0f} MB/s",
+                        f"{summary['big_ratio_vs_puts']:.2f}",
+                        "≥ 0.7",
+                        summary["big_ratio_vs_puts"] >= 0.7,
+                    )
+                )
+                lines.append(
+                    row(
+                        f"2b {mib} MiB, PUT phase only (S3 proxy log), delay {delay} ms",
+                        "curl PUTs (4 parallel)",
+                        f"{summary['portal_big_put_window_s_median']:.2f} s",
+                        f"{summary['curl_big_put_window_s_median']:.2f} s",
+                        f"{summary['put_phase_ratio']:.2f}",
+                        "≥ 0.7",
+                        summary["put_phase_ratio"] >= 0.7,
+                    )
+                )
+    if validation:
+        lines.append(
+            row(
+                "3 validation, 100,000 rows (~300 MB)",
+                "",
+                f"{validation['mb_per_s']:.1f} MB/s, {validation['rss_mb']:.0f} MB RSS",
+                "",
+                "",
+                "≥ 50 MB/s, < 200 MB",
+                validation["ok"],
+            )
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="small sizes: a try-out, not a measurement")
+    parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench")
+    parser.add_argument("--only", choices=["submit", "uploads", "validation"], action="append")
+    args = parser.parse_args()
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    wanted = set(args.only or ["submit", "uploads", "validation"])
+    python = sys.executable
+    runs = ["--runs", str(args.runs)]
+    info = {"machine_before": machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+    codes: dict[str, int] = {}
+    results: dict[str, Any] = {}
+    if "submit" in wanted:
+        size = ["--gib", "0.05"] if args.quick else []
+        codes["submit"] = step(
+            "measure 1", [python, str(BENCH / "submit.py"), *runs, *size, "--json", str(out / "submit.json")]
+        )
+        results["submit"] = json.loads((out / "submit.json").read_text()) if (out / "submit.json").exists() else None
+    if "uploads" in wanted:
+        size = ["--files", "50", "--big-mib", "30"] if args.quick else []
+        command = [python, str(BENCH / "browser_uploads.py"), *runs, *size, "--json", str(out / "uploads.json")]
+        codes["uploads"] = step("measure 2", command)
+        path = out / "uploads.json"
+        results["uploads"] = json.loads(path.read_text()) if path.exists() else None
+    if "validation" in wanted:
+        log(f"measure 3: {python} bench/validation.py {' '.join(runs)}")
+        done = subprocess.run(
+            [python, str(BENCH / "validation.py"), *runs],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=STEP_TIMEOUT,
+            check=False,
+        )
+        print(done.stdout, end="", flush=True)
+        codes["validation"] = done.returncode
+        match = re.search(r"median ([\d.]+) MB/s over ([\d.]+) MB uncompressed; peak RSS ([\d.]+) MB", done.stdout)
+        results["validation"] = (
+            {"mb_per_s": float(match[1]), "mb": float(match[2]), "rss_mb": float(match[3]), "ok": done.returncode == 0}
+            if match
+            else None
+        )
+    info["machine_after"] = machine()
+    info["finished"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    summary = table(results.get("submit"), results.get("uploads"), results.get("validation"))
+    write_json(out / "all.json", {**info, "results": results, "exit_codes": codes})
+    (out / "summary.md").write_text(summary + "\n", encoding="utf-8")
+    print("\n" + summary)
+    print(f"\nload average before: {info['machine_before']['loadavg']}; after: {info['machine_after']['loadavg']}")
+    print(f"JSON and the table: {out}/")
+    return 0 if all(code == 0 for code in codes.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
