@@ -185,3 +185,20 @@ def test_the_form_with_uploaded_rows_and_field_errors_is_accessible(
     results = Axe().run(page)
     serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
     assert serious == [], results.generate_report()
+
+
+def test_an_expired_upload_url_is_replaced_without_the_user_noticing(
+    page: Page, live_server: Any, faulty_s3: RunningSandbox, tmp_path: Path
+) -> None:
+    reads = write(tmp_path / "late.fastq", b"@r1\nACGT\n+\nIIII\n" * 50)
+    faulty_s3.configure(url_expiry_seconds=2)
+    # The first PUT is held until its URL has expired: strict S3 answers 403, and the browser asks
+    # the portal for a fresh URL and uploads again by itself.
+    faulty_s3.add_s3_faults({"method": "PUT", "delay_ms": 3500, "times": 1})
+    open_form(page, live_server, "ebola-sudan")
+    page.get_by_label("Add files to Raw reads").set_input_files(reads)
+    expect(status(page, "rawReads", "late.fastq")).to_have_text("✓", timeout=30_000)
+    statuses = [r["status"] for r in faulty_s3.s3_log() if r["method"] == "PUT"]
+    assert statuses == [403, 200]
+    upload = ExtraFile.objects.get()
+    assert s3_object(faulty_s3, upload.file_id) == reads.read_bytes()

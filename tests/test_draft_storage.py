@@ -24,7 +24,11 @@ def s3_storage(settings: Any, loculus: RunningSandbox) -> Any:
     """The storage setting DRAFT_STORAGE=s3 produces, pointed at the sandbox's S3 server."""
     bucket = "portal-drafts"
     s3 = boto3.client(
-        "s3", endpoint_url=loculus.s3_direct, aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
+        "s3",
+        endpoint_url=loculus.s3_direct,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        region_name="us-east-1",
     )
     if bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
         s3.create_bucket(Bucket=bucket)
@@ -61,7 +65,9 @@ def test_bulk_files_are_kept_checked_and_submitted_from_an_s3_bucket(
     upload(signed_in, draft, "sequences", "sequences.fasta", FASTA)
     page = upload(signed_in, draft, "metadata", "metadata.tsv", METADATA)
     assert "1 entry and 1 sequence checked: no problems found." in page
-    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=f"submitportal/drafts/{draft.pk}/")["Contents"])
+    keys = sorted(
+        o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=f"submitportal/drafts/{draft.pk}/")["Contents"]
+    )
     assert keys == [
         f"submitportal/drafts/{draft.pk}/metadata/metadata.tsv",
         f"submitportal/drafts/{draft.pk}/report.json",
