@@ -166,6 +166,9 @@ def portal(sb: RunningSandbox, port: int, *, threads: int = 8) -> Iterator[Porta
         "--worker-class", "gthread", "--workers", "1", "--threads", str(threads),
         "--timeout", "3600",
     ]  # fmt: skip
+    if os.environ.get("BENCH_ACCESS_LOG"):
+        # For diagnosis: every request with its duration in microseconds (%(D)s).
+        command += ["--access-logfile", str(folder / "access.log"), "--access-logformat", '%(m)s %(U)s %(s)s %(D)s']
     with open(log_path, "wb") as output:
         process = subprocess.Popen(
             command, env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
