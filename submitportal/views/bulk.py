@@ -25,6 +25,7 @@ from submitportal.views.submission import (
     draft_or_404,
     found_message,
     organism_or_404,
+    resume_or_start,
 )
 
 PAGE = "submitportal/bulk_form.html"
@@ -33,16 +34,7 @@ PAGE = "submitportal/bulk_form.html"
 @login_required
 @require_GET
 def new_bulk(request: HttpRequest, organism: str) -> HttpResponse:
-    """Continue the user's open bulk draft for this organism, or start one."""
-    organism_or_404(organism)
-    draft = (
-        Draft.objects.filter(user=request.user, organism=organism, kind=Draft.Kind.BULK, status=Draft.Status.OPEN)
-        .order_by("-updated_at")
-        .first()
-    )
-    if draft is None:
-        draft = Draft.objects.create(user=request.user, organism=organism, kind=Draft.Kind.BULK)
-    return redirect("bulk-form", organism=organism, draft_id=draft.pk)
+    return resume_or_start(request, organism, Draft.Kind.BULK)
 
 
 def _context(request: HttpRequest, draft: Draft, groups: list[client.Group], **extra: Any) -> dict[str, Any]:

@@ -93,19 +93,23 @@ def organism_submission(request: HttpRequest, organism: str) -> HttpResponse:
 # --- The single-entry form ----------------------------------------------------------------------
 
 
-@login_required
-@require_GET
-def new_entry(request: HttpRequest, organism: str) -> HttpResponse:
-    """Continue the user's open single-entry draft for this organism, or start one."""
+def resume_or_start(request: HttpRequest, organism: str, kind: str) -> HttpResponse:
+    """Continue the user's open draft of this kind for this organism, or start one."""
     organism_or_404(organism)
     draft = (
-        Draft.objects.filter(user=request.user, organism=organism, kind=Draft.Kind.FORM, status=Draft.Status.OPEN)
+        Draft.objects.filter(user=request.user, organism=organism, kind=kind, status=Draft.Status.OPEN)
         .order_by("-updated_at")
         .first()
     )
     if draft is None:
-        draft = Draft.objects.create(user=request.user, organism=organism, kind=Draft.Kind.FORM)
-    return redirect("entry-form", organism=organism, draft_id=draft.pk)
+        draft = Draft.objects.create(user=request.user, organism=organism, kind=kind)
+    return redirect(draft_url(draft))
+
+
+@login_required
+@require_GET
+def new_entry(request: HttpRequest, organism: str) -> HttpResponse:
+    return resume_or_start(request, organism, Draft.Kind.FORM)
 
 
 def _restricted_window() -> tuple[dt.date, dt.date]:
