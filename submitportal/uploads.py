@@ -233,6 +233,39 @@ def mark_uploaded(token: str, upload: ExtraFile, etags: list[str]) -> ExtraFile:
                 return mark_failed(upload, f"Loculus could not put the parts together: {exc.detail}")
         except client.LoculusError as exc:
             return mark_failed(upload, f"Loculus could not put the parts together: {exc.detail}")
+    return _uploaded(upload)
+
+
+def mark_many_uploaded(token: str, reports: list[tuple[ExtraFile, list[str]]]) -> list[ExtraFile]:
+    """Many files the browser finished: one backend call completes all the multipart ones."""
+    done: list[ExtraFile] = []
+    completions: list[tuple[ExtraFile, list[str]]] = []
+    for upload, etags in reports:
+        if upload.status != ExtraFile.Status.PENDING:
+            done.append(upload)
+        elif upload.method == ExtraFile.Method.MULTIPART:
+            if len(etags) != len(upload.urls) or not all(etags):
+                done.append(mark_failed(upload, "The browser did not report every part of this file. Please retry."))
+            else:
+                completions.append((upload, etags))
+        else:
+            done.append(_uploaded(upload))
+    if completions:
+        try:
+            client.complete_multipart_upload(
+                token, [client.CompletedUpload(upload.file_id, tuple(etags)) for upload, etags in completions]
+            )
+        except client.Unauthorized:
+            raise
+        except client.LoculusError:
+            # Not atomic across files: complete them one by one to tell which one failed and why.
+            done.extend(mark_uploaded(token, upload, etags) for upload, etags in completions)
+        else:
+            done.extend(_uploaded(upload) for upload, _ in completions)
+    return done
+
+
+def _uploaded(upload: ExtraFile) -> ExtraFile:
     upload.status = ExtraFile.Status.UPLOADED
     upload.error = ""
     upload.uploaded_at = timezone.now()

@@ -14,6 +14,7 @@ urlpatterns = [
     path("drafts/<uuid:draft_id>/delete", drafts.delete, name="draft-delete"),
     path("drafts/<uuid:draft_id>/files/<str:category>/", uploads.add_files, name="files-add"),
     path("drafts/<uuid:draft_id>/files/prepare", uploads.prepare, name="files-prepare"),
+    path("drafts/<uuid:draft_id>/files/done", uploads.files_done, name="files-done"),
     path("drafts/<uuid:draft_id>/file/<int:file_pk>/", uploads.file_row, name="file-row"),
     path("drafts/<uuid:draft_id>/file/<int:file_pk>/done", uploads.file_done, name="file-done"),
     path("drafts/<uuid:draft_id>/file/<int:file_pk>/failed", uploads.file_failed, name="file-failed"),

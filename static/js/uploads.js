@@ -257,11 +257,38 @@ async function upload(job) {
   return etags;
 }
 
+// Finished uploads are reported in batches: one request to the portal for many files, which answers
+// with each file's row (✓, or ✗ if Loculus refused to complete it).
+const finished = new Map(); // done URL → [{pk, etags, row}]
+let flushTimer = null;
+
+function reportDone(job, etags) {
+  const url = sectionOf(job.category).dataset.doneUrl;
+  if (!finished.has(url)) finished.set(url, []);
+  finished.get(url).push({ pk: job.pk, etags, row: job.row });
+  if (finished.get(url).length >= BATCH) flush();
+  else if (!flushTimer) flushTimer = setTimeout(flush, 150);
+}
+
+function flush() {
+  clearTimeout(flushTimer);
+  flushTimer = null;
+  for (const [url, items] of finished) {
+    finished.delete(url);
+    const live = items.filter((item) => item.row.isConnected);
+    if (!live.length) continue;
+    const reports = live.map(({ pk, etags }) => ({ pk: Number(pk), etags }));
+    htmx
+      .ajax("POST", url, { source: live[0].row, swap: "none", values: { reports: JSON.stringify(reports) } })
+      .catch(() => live.forEach((item) => report(item.row, item.row.dataset.doneUrl, { etags: JSON.stringify(item.etags) })));
+  }
+}
+
 async function run(job) {
   try {
     const etags = await upload(job);
     settle(job);
-    report(job.row, job.row.dataset.doneUrl, { etags: JSON.stringify(etags) });
+    reportDone(job, etags);
   } catch (error) {
     if (job.cancelled) return;
     if (error instanceof Refused && error.status === 403 && !job.fresh) {

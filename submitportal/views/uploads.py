@@ -19,6 +19,7 @@ from submitportal.views.submission import draft_or_404, organism_or_404
 
 ROWS = "submitportal/_extra_files.html#file-rows"
 ROW = "submitportal/_extra_files.html#file-row"
+ROWS_OOB = "submitportal/_extra_files.html#file-rows-oob"
 MAX_FILES_PER_REQUEST = 10_000
 
 
@@ -126,6 +127,24 @@ def file_done(request: HttpRequest, draft_id: object, file_pk: int) -> HttpRespo
     if upload.status == ExtraFile.Status.PENDING:
         upload = uploads.mark_uploaded(signin.access_token(request), upload, etags)
     return render(request, ROW, {"file": upload, "draft": upload.draft})
+
+
+@login_required
+@require_POST
+def files_done(request: HttpRequest, draft_id: object) -> HttpResponse:
+    """Many finished uploads at once (the browser batches its reports); answers with each file's row."""
+    draft = draft_or_404(request, draft_id)
+    try:
+        reports = {
+            int(item["pk"]): [str(e) for e in item.get("etags") or []] for item in json.loads(request.POST["reports"])
+        }
+    except (KeyError, ValueError, TypeError):
+        return HttpResponseBadRequest("The list of finished uploads could not be read.")
+    files = list(
+        ExtraFile.objects.filter(draft=draft, pk__in=list(reports)[:MAX_FILES_PER_REQUEST]).select_related("draft")
+    )
+    done = uploads.mark_many_uploaded(signin.access_token(request), [(f, reports[f.pk]) for f in files])
+    return render(request, ROWS_OOB, {"files": done, "draft": draft})
 
 
 @login_required
