@@ -209,6 +209,7 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "uploads")
 FILE_UPLOAD_TEMP_DIR = Path(env_str("FILE_UPLOAD_TEMP_DIR") or VAR_DIR / "tmp")
 FILE_UPLOAD_TEMP_DIR.mkdir(parents=True, exist_ok=True)
+FILE_UPLOAD_HANDLERS = ["submitportal.upload_handlers.LargeChunkTemporaryFileUploadHandler"]
 DRAFT_STORAGE = env_choice("DRAFT_STORAGE", "local", ("local", "s3"))
 if DRAFT_STORAGE == "s3":
     DRAFT_S3_BUCKET = env_str("DRAFT_S3_BUCKET")
