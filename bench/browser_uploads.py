@@ -48,6 +48,7 @@ from common import (
     portal,
     sandbox,
     stop_group,
+    stop_on_signals,
     write_json,
 )
 from playwright.sync_api import Page, expect, sync_playwright
@@ -385,6 +386,7 @@ def main() -> int:
     parser.add_argument("--delays", default="50,0", help="comma-separated delays in ms")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    stop_on_signals()
     delays = [float(value) for value in args.delays.split(",")]
     result = run(args.runs, args.files, args.file_kb * 1000, args.big_mib, delays)
     for delay, summary in result["delays"].items():

@@ -42,6 +42,20 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+def stop_on_signals() -> None:
+    """SIGTERM and SIGINT raise KeyboardInterrupt, so every `finally` stops its servers.
+
+    A job started in the background by a non-interactive shell has SIGINT ignored, and SIGTERM
+    would end Python without running `finally`: both are set explicitly.
+    """
+
+    def interrupt(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def median(values: Sequence[float]) -> float:
     return float(statistics.median(values))
 
@@ -139,8 +153,9 @@ def children_of(pid: int) -> list[int]:
 
 
 @contextlib.contextmanager
-def portal(sb: RunningSandbox, port: int, *, threads: int = 8) -> Iterator[Portal]:
-    """The portal as `manage.py demo` runs it, but with one gthread worker so its RSS is one process's.
+def portal(sb: RunningSandbox, port: int, *, workers: int = 1, threads: int = 8) -> Iterator[Portal]:
+    """The portal under gunicorn as `manage.py demo` runs it (gthread), by default with one worker so
+    its RSS is one process's.
 
     Its database, uploads and temporary files live in a fresh folder, removed afterwards.
     """
@@ -163,12 +178,12 @@ def portal(sb: RunningSandbox, port: int, *, threads: int = 8) -> Iterator[Porta
     command = [
         PYTHON, "-m", "gunicorn", "submitportal.wsgi",
         "--bind", f"127.0.0.1:{port}",
-        "--worker-class", "gthread", "--workers", "1", "--threads", str(threads),
+        "--worker-class", "gthread", "--workers", str(workers), "--threads", str(threads),
         "--timeout", "3600",
     ]  # fmt: skip
     if os.environ.get("BENCH_ACCESS_LOG"):
         # For diagnosis: every request with its duration in microseconds (%(D)s).
-        command += ["--access-logfile", str(folder / "access.log"), "--access-logformat", '%(m)s %(U)s %(s)s %(D)s']
+        command += ["--access-logfile", str(folder / "access.log"), "--access-logformat", "%(m)s %(U)s %(s)s %(D)s"]
     with open(log_path, "wb") as output:
         process = subprocess.Popen(
             command, env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, start_new_session=True

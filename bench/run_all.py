@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, log, machine, write_json
+from common import ROOT, log, machine, stop_on_signals, write_json
 
 BENCH = ROOT / "bench"
 STEP_TIMEOUT = 3600
@@ -28,9 +28,20 @@ STEP_TIMEOUT = 3600
 def step(name: str, command: list[str]) -> int:
     log(f"{name}: {' '.join(command)}")
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, timeout=STEP_TIMEOUT, check=False)
-    log(f"{name}: exit {done.returncode} after {time.perf_counter() - started:.0f} s")
-    return done.returncode
+    process = subprocess.Popen(command, cwd=ROOT)
+    try:
+        code = process.wait(timeout=STEP_TIMEOUT)
+    except (KeyboardInterrupt, subprocess.TimeoutExpired):
+        # SIGTERM, not SIGKILL: the measure stops its own servers in its `finally` blocks.
+        process.terminate()
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        raise
+    log(f"{name}: exit {code} after {time.perf_counter() - started:.0f} s")
+    return code
 
 
 def row(measure: str, baseline: str, ours: str, theirs: str, ratio: str, target: str, ok: bool | None) -> str:
@@ -149,6 +160,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench")
     parser.add_argument("--only", choices=["submit", "uploads", "validation"], action="append")
     args = parser.parse_args()
+    stop_on_signals()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     wanted = set(args.only or ["submit", "uploads", "validation"])

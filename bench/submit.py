@@ -40,6 +40,7 @@ from common import (
     portal,
     sandbox,
     signed_in_session,
+    stop_on_signals,
     write_json,
 )
 
@@ -221,6 +222,7 @@ def main() -> int:
     parser.add_argument("--gib", type=float, default=1.0, help="FASTA size in GiB (small values for a quick try)")
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args()
+    stop_on_signals()
     result = run(args.runs, int(args.gib * 2**30))
     print(
         f"submit step: portal {result['submit_median_s']:.2f} s vs curl {result['curl_median_s']:.2f} s, "
