@@ -23,7 +23,7 @@ from submitportal.bulkfiles.validate import validate
 from submitportal.loculus import client, files_protocol
 from submitportal.loculus.instance import Organism
 from submitportal.models import Draft, ExtraFile
-from submitportal.submit import SubmitRefused, claim, record_result, release, wire_for
+from submitportal.submit import SubmitRefused, claim, ready_files, record_result, release, wire_for
 
 log = logging.getLogger("submitportal.bulk")
 
@@ -146,16 +146,7 @@ def page_state(draft: Draft, organism: Organism) -> dict[str, Any]:
 
 
 def _ready_links(draft: Draft, organism: Organism) -> list[files_protocol.FileLink]:
-    files = list(draft.files.all())
-    not_ready = [f for f in files if f.status != ExtraFile.Status.UPLOADED]
-    if not_ready:
-        names = ", ".join(f.path for f in not_ready[:5]) + (" …" if len(not_ready) > 5 else "")
-        raise SubmitRefused(
-            f"{len(not_ready)} extra file(s) are not uploaded ({names}). Wait for every file to show ✓, "
-            "retry the ones that failed, or remove them."
-        )
-    if any(f.group_id != draft.group_id for f in files):
-        raise SubmitRefused("Some extra files were uploaded for another submitting group. Please upload them again.")
+    files = ready_files(draft)
     by_path = {(f.category, f.path): f for f in files}
     links: list[files_protocol.FileLink] = []
     for category, plan in (plans(draft, organism) or {}).items():

@@ -39,8 +39,8 @@ def release(draft: Draft) -> None:
     Draft.objects.filter(pk=draft.pk, status=Draft.Status.SUBMITTING).update(status=Draft.Status.OPEN)
 
 
-def file_links(draft: Draft, submission_id: str) -> list[files_protocol.FileLink]:
-    """The draft's uploaded files as links to the entry; refuses while any file is not ready."""
+def ready_files(draft: Draft) -> list[ExtraFile]:
+    """The draft's extra files, all uploaded for its group; refuses (in words) while any is not."""
     files = list(draft.files.all())
     not_ready = [f for f in files if f.status != ExtraFile.Status.UPLOADED]
     if not_ready:
@@ -49,10 +49,14 @@ def file_links(draft: Draft, submission_id: str) -> list[files_protocol.FileLink
             f"{len(not_ready)} extra file(s) are not uploaded yet ({names}). Please wait for every file to show ✓, "
             "retry the ones that failed, or remove them."
         )
-    wrong_group = [f for f in files if f.group_id != draft.group_id]
-    if wrong_group:
+    if any(f.group_id != draft.group_id for f in files):
         raise SubmitRefused("Some extra files were uploaded for another submitting group. Please upload them again.")
-    return [files_protocol.FileLink(submission_id, f.category, f.name, f.file_id) for f in files]
+    return files
+
+
+def file_links(draft: Draft, submission_id: str) -> list[files_protocol.FileLink]:
+    """The draft's uploaded files as links to its one entry."""
+    return [files_protocol.FileLink(submission_id, f.category, f.name, f.file_id) for f in ready_files(draft)]
 
 
 def wire_for(organism: Organism, links: list[files_protocol.FileLink]) -> files_protocol.Wire:

@@ -223,6 +223,16 @@ def _timeout(read: float | None = None) -> tuple[float, float]:
     return (settings.LOCULUS_CONNECT_TIMEOUT, read or settings.LOCULUS_READ_TIMEOUT)
 
 
+def _timed_out(method: str, path: str, request_id: str, exc: Exception) -> BackendTimeout:
+    log.warning("backend %s %s timed out (x-request-id %s)", method, path, request_id)
+    return BackendTimeout(
+        status=None,
+        title="No answer from Loculus",
+        detail=f"The Loculus backend at {backend_url()} did not answer in time ({exc.__class__.__name__}).",
+        request_id=request_id,
+    )
+
+
 def _problem_from(response: requests.Response, request_id: str) -> LoculusError:
     status = response.status_code
     title = response.reason or "Error"
@@ -283,13 +293,7 @@ def _call(
             allow_redirects=False,
         )
     except requests.Timeout as exc:
-        log.warning("backend %s %s timed out (x-request-id %s)", method, path, request_id)
-        raise BackendTimeout(
-            status=None,
-            title="No answer from Loculus",
-            detail=f"The Loculus backend at {backend_url()} did not answer in time ({exc.__class__.__name__}).",
-            request_id=request_id,
-        ) from exc
+        raise _timed_out(method, path, request_id, exc) from exc
     except requests.ConnectionError as exc:
         log.warning("backend %s %s unreachable (x-request-id %s): %s", method, path, request_id, exc)
         raise BackendUnreachable(
@@ -400,13 +404,7 @@ def _post_multipart(
         response._content = answer.read()
         response.url = url
     except TimeoutError as exc:
-        log.warning("backend POST %s timed out (x-request-id %s)", path, request_id)
-        raise BackendTimeout(
-            status=None,
-            title="No answer from Loculus",
-            detail=f"The Loculus backend at {backend_url()} did not answer in time ({exc.__class__.__name__}).",
-            request_id=request_id,
-        ) from exc
+        raise _timed_out("POST", path, request_id, exc) from exc
     except (OSError, http.client.HTTPException) as exc:
         log.warning("backend POST %s failed (x-request-id %s): %s", path, request_id, exc.__class__.__name__)
         raise BackendUnreachable(
