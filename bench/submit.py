@@ -19,6 +19,7 @@ Peak RSS of the portal's one gunicorn worker is sampled during each step.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
 import shutil
@@ -81,6 +82,12 @@ def generate(folder: Path, size: int) -> tuple[Path, Path, int]:
     return metadata, fasta, entries
 
 
+def settle() -> None:
+    """Write dirty pages out before a timed step, so it does not pay for the previous step's writes."""
+    os.sync()
+    time.sleep(0.5)
+
+
 def curl(*args: str) -> tuple[float, str]:
     """Run curl; return its own total time and the body it printed."""
     marker = "\n__TIME__"
@@ -117,6 +124,7 @@ def run(runs: int, size: int) -> dict[str, Any]:
             for number in range(1, runs + 1):
                 sb.reset()
                 sb.admin("POST", "sink", {"enabled": True})
+                settle()
                 # Baseline: the same multipart request, straight to the backend.
                 curl_seconds, _ = curl(
                     "-H", f"Authorization: Bearer {token}",
@@ -135,6 +143,7 @@ def run(runs: int, size: int) -> dict[str, Any]:
                 csrf = csrf_token(session, page.text)
                 cookies = "; ".join(f"{name}={value}" for name, value in session.cookies.items())
                 upload_args = ["-H", f"Cookie: {cookies}", "-H", f"X-CSRFToken: {csrf}", "-o", "/dev/null"]
+                settle()
                 with RssSampler([worker]) as upload_rss:
                     t0 = time.perf_counter()
                     curl(*upload_args, "-F", f"file=@{fasta}", f"{site.url}/drafts/{draft}/bulk/sequences")
@@ -148,6 +157,7 @@ def run(runs: int, size: int) -> dict[str, Any]:
                     "confirmation-INSDC-upload-terms": "on",
                     "confirm_open": "yes",
                 }
+                settle()
                 with RssSampler([worker]) as submit_rss:
                     t3 = time.perf_counter()
                     answer = session.post(

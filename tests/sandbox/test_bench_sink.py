@@ -33,6 +33,22 @@ def test_in_sink_mode_a_submit_body_is_stored_whole_and_timed(current: Backend) 
     assert sandbox.submissions() == []  # nothing recorded
 
 
+def test_a_shorter_body_overwrites_a_longer_one_exactly(current: Backend) -> None:
+    """The sink reuses its file's blocks (no truncation before writing) and cuts it to the new body."""
+    current.sandbox.admin("POST", "sink", {"enabled": True})
+    bodies = []
+    for size in (300_000, 1_000):
+        response = current.post(
+            "/ebola-sudan/submit",
+            files={"metadataFile": ("m.tsv", b"id\n"), "sequenceFile": ("s.fasta", b">x\n" + b"C" * size)},
+            data={"groupId": "1", "dataUseTermsType": "OPEN"},
+        )
+        assert response.status_code == 200, response.text
+        bodies.append(response.request.body)
+    assert (Path(current.sandbox.state_dir) / "sink-body.bin").read_bytes() == bodies[-1]
+    assert current.sandbox.admin("GET", "last-receive")["bytes"] == len(bodies[-1])  # type: ignore[arg-type]
+
+
 def test_the_sink_still_checks_the_token(current: Backend) -> None:
     current.sandbox.admin("POST", "sink", {"enabled": True})
     response = current.post("/ebola-sudan/submit", username=None, files={"metadataFile": ("m.tsv", b"x")})
