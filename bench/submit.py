@@ -121,17 +121,21 @@ def run(runs: int, size: int) -> dict[str, Any]:
             (worker,) = site.worker_pids()
             session = signed_in_session(site.url)
             rows = []
+            curl_submit = [
+                "-H", f"Authorization: Bearer {token}",
+                "-F", f"metadataFile=@{metadata}", "-F", f"sequenceFile=@{fasta}",
+                "-F", "groupId=1", "-F", "dataUseTermsType=OPEN",
+                f"{sb.backend}/{ORGANISM}/submit",
+            ]  # fmt: skip
+            # The sink records nothing, so one reset serves every run. One untimed body first: the
+            # sink overwrites its file in place, and the first body would pay for allocating it.
+            sb.reset()
+            sb.admin("POST", "sink", {"enabled": True})
+            curl(*curl_submit)
             for number in range(1, runs + 1):
-                sb.reset()
-                sb.admin("POST", "sink", {"enabled": True})
                 settle()
                 # Baseline: the same multipart request, straight to the backend.
-                curl_seconds, _ = curl(
-                    "-H", f"Authorization: Bearer {token}",
-                    "-F", f"metadataFile=@{metadata}", "-F", f"sequenceFile=@{fasta}",
-                    "-F", "groupId=1", "-F", "dataUseTermsType=OPEN",
-                    f"{sb.backend}/{ORGANISM}/submit",
-                )  # fmt: skip
+                curl_seconds, _ = curl(*curl_submit)
                 curl_receive = sb.admin("GET", "last-receive")
                 assert curl_receive["complete"], curl_receive
 

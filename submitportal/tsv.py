@@ -19,7 +19,22 @@ def quote(value: str) -> str:
 
 
 def write_row(out: IO[str], values: Iterable[str]) -> None:
-    out.write("\t".join(quote(value) for value in values))
+    values = list(values)
+    line = "\t".join(values)
+    # Nearly every row needs no quoting, and that is seen on the joined line in a few C calls; only a
+    # row where some value might need quotes is quoted value by value.
+    if (
+        line.count("\t") != len(values) - 1
+        or '"' in line
+        or "\n" in line
+        or "\r" in line
+        or line.startswith(" ")
+        or line.endswith(" ")
+        or " \t" in line
+        or "\t " in line
+    ):
+        line = "\t".join(quote(value) for value in values)
+    out.write(line)
     out.write("\n")
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -57,6 +59,17 @@ LINKS = [
 )
 def test_values_are_quoted_as_the_loculus_website_quotes_them(value: str, written: str) -> None:
     assert tsv.quote(value) == written
+
+
+def test_a_row_is_written_as_its_values_quoted_one_by_one() -> None:
+    """write_row checks the joined line and quotes value by value only when needed: same bytes either way."""
+    rng = random.Random(8)  # noqa: S311 - reproducible test data
+    pieces = ["a", "b c", " ", "\t", '"', "\n", "\r", "", "x"]
+    for _ in range(2000):
+        values = ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 4))) for _ in range(rng.randrange(0, 5))]
+        out = io.StringIO()
+        tsv.write_row(out, iter(values))
+        assert out.getvalue() == "\t".join(tsv.quote(value) for value in values) + "\n", values
 
 
 def entry(organism: Organism, values: dict[str, str], sequences: dict[str, str]) -> single_entry.Entry:
