@@ -13,7 +13,9 @@ import io
 import json
 import uuid
 import zipfile
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import openpyxl
 import pytest
@@ -53,11 +55,21 @@ def bulk_draft(signed_in: Client, loculus: RunningSandbox) -> Draft:
     return Draft.objects.get(kind=Draft.Kind.BULK)
 
 
-def send(signed_in: Client, draft: Draft, kind: str, name: str, data: bytes) -> str:
-    """Upload one bulk file as the page does (htmx), and return the text the user sees."""
-    upload = io.BytesIO(data)
-    upload.name = name
-    response = signed_in.post(f"/drafts/{draft.pk}/bulk/{kind}", {"file": upload}, HTTP_HX_REQUEST="true")
+def send(signed_in: Client, draft: Draft, kind: str, name: str, data: bytes, *, raw: bool = False) -> str:
+    """Upload one bulk file with htmx and return the text the user sees.
+
+    `raw`: as the page's script sends it (the body is the file, its name in X-File-Name); else as
+    the multipart form a browser without script posts.
+    """
+    url = f"/drafts/{draft.pk}/bulk/{kind}"
+    if raw:
+        response = signed_in.post(
+            url, data, content_type="application/octet-stream", HTTP_HX_REQUEST="true", HTTP_X_FILE_NAME=quote(name)
+        )
+    else:
+        upload = io.BytesIO(data)
+        upload.name = name
+        response = signed_in.post(url, {"file": upload}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200, response.content[:500]
     return html.unescape(response.content.decode())
 
@@ -194,13 +206,14 @@ FILE_CASES: list[tuple[str, list[tuple[str, str, bytes]], str]] = [
 ]
 
 
+@pytest.mark.parametrize("raw", [True, False], ids=["raw body", "multipart"])
 @pytest.mark.parametrize(("case", "files", "shown"), FILE_CASES, ids=[case for case, _, _ in FILE_CASES])
 def test_each_bad_bulk_file_is_explained(
-    signed_in: Client, bulk_draft: Draft, case: str, files: list[tuple[str, str, bytes]], shown: str
+    signed_in: Client, bulk_draft: Draft, case: str, files: list[tuple[str, str, bytes]], shown: str, raw: bool
 ) -> None:
     page = ""
     for kind, name, data in files:
-        page = send(signed_in, bulk_draft, kind, name, data)
+        page = send(signed_in, bulk_draft, kind, name, data, raw=raw)
     assert shown in page, f"{case}: expected {shown!r} in\n{page[:3000]}"
     if "<b>" in shown:
         raw = page.encode()  # unescaped above; the markup itself must have been escaped
@@ -215,6 +228,61 @@ def test_a_decompression_bomb_is_stopped_at_the_limit(signed_in: Client, bulk_dr
     assert len(bomb) < 200_000
     page = send(signed_in, bulk_draft, "metadata", "m.tsv.gz", bomb)
     assert "unpacks to more than 10 MiB" in page
+
+
+def test_a_raw_upload_keeps_its_name_and_is_checked(signed_in: Client, bulk_draft: Draft) -> None:
+    send(signed_in, bulk_draft, "sequences", "Proben März.fasta", FASTA.encode(), raw=True)
+    page = send(signed_in, bulk_draft, "metadata", "m.tsv", GOOD.encode(), raw=True)
+    assert "Proben März.fasta" in page
+    bulk_draft.refresh_from_db()
+    assert bulk_draft.values["sequences"]["name"] == "Proben März.fasta"
+    assert bulk_draft.values["sequences"]["size"] == len(FASTA.encode())
+    assert bulk_draft.values["report"]["ok"] is True
+
+
+@pytest.mark.parametrize(
+    ("headers", "shown"),
+    [
+        ({}, "The upload did not say the file's name. Please choose the file again."),
+        ({"HTTP_X_FILE_NAME": "%ff%fe.tsv"}, "The upload did not say the file's name."),
+        ({"HTTP_X_FILE_NAME": "%2F"}, "The upload did not say the file's name."),
+    ],
+)
+def test_a_raw_upload_without_a_usable_name_is_refused(
+    signed_in: Client, bulk_draft: Draft, headers: dict[str, str], shown: str
+) -> None:
+    response = signed_in.post(
+        f"/drafts/{bulk_draft.pk}/bulk/metadata",
+        GOOD.encode(),
+        content_type="application/octet-stream",
+        HTTP_HX_REQUEST="true",
+        **headers,
+    )
+    assert response.status_code == 200
+    assert shown in html.unescape(response.content.decode())
+    bulk_draft.refresh_from_db()
+    assert "metadata" not in bulk_draft.values
+
+
+def test_a_raw_upload_cut_short_is_not_kept(signed_in: Client, bulk_draft: Draft, settings: Any) -> None:
+    """The browser gave up halfway: fewer bytes than Content-Length. Nothing half is kept, the old file stays."""
+    send(signed_in, bulk_draft, "metadata", "first.tsv", GOOD.encode(), raw=True)
+    before = set(Path(settings.FILE_UPLOAD_TEMP_DIR).iterdir())
+    data = (GOOD.encode() * 1000)[: 30 * 1024]
+    response = signed_in.post(
+        f"/drafts/{bulk_draft.pk}/bulk/metadata",
+        content_type="application/octet-stream",
+        HTTP_HX_REQUEST="true",
+        HTTP_X_FILE_NAME="second.tsv",
+        CONTENT_LENGTH=str(len(data)),
+        **{"wsgi.input": io.BytesIO(data[: 10 * 1024])},
+    )
+    assert response.status_code == 200
+    page = html.unescape(response.content.decode()).replace("\xa0", " ")  # sizes keep their unit on the line
+    assert "The upload of “second.tsv” stopped after 10.0 KB of 30.0 KB, so the file was not kept." in page
+    bulk_draft.refresh_from_db()
+    assert bulk_draft.values["metadata"]["name"] == "first.tsv"
+    assert set(Path(settings.FILE_UPLOAD_TEMP_DIR).iterdir()) == before
 
 
 def test_sequences_are_refused_for_an_organism_without_consensus_sequences(
@@ -303,6 +371,17 @@ def test_a_post_without_csrf_token_is_refused_with_a_way_forward(loculus: Runnin
     assert response.status_code == 403
     assert "Please reload the page and try again" in response.content.decode()
     assert Draft.objects.get().values.get("id") != "x"
+    signed_in.get("/ebola-sudan/submission/bulk/")
+    bulk = Draft.objects.get(kind=Draft.Kind.BULK)
+    raw = strict.post(
+        f"/drafts/{bulk.pk}/bulk/metadata",
+        GOOD.encode(),
+        content_type="application/octet-stream",
+        HTTP_X_FILE_NAME="m.tsv",
+    )
+    assert raw.status_code == 403
+    bulk.refresh_from_db()
+    assert "metadata" not in bulk.values
 
 
 def test_a_forged_draft_id_is_not_found(signed_in: Client, loculus: RunningSandbox) -> None:

@@ -6,6 +6,7 @@ import gzip
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import openpyxl
 import pytest
@@ -43,11 +44,16 @@ def open_bulk(page: Page, live_server: Any, organism: str) -> None:
 
 
 def choose_data_files(page: Page, metadata: Path, fasta: Path | None) -> None:
-    if fasta is not None:
-        page.get_by_label("Sequence file", exact=True).set_input_files(fasta)
-        expect(page.locator("#chosen-sequences")).to_contain_text(fasta.name)
-    page.get_by_label("Metadata file", exact=True).set_input_files(metadata)
-    expect(page.locator("#chosen-metadata")).to_contain_text(metadata.name)
+    """Choose the files as a user does; the page sends each as the raw request body, its name in a header."""
+    for kind, label, path in [("sequences", "Sequence file", fasta), ("metadata", "Metadata file", metadata)]:
+        if path is None:
+            continue
+        with page.expect_request(lambda request, kind=kind: request.url.endswith(f"/bulk/{kind}")) as sent:
+            page.get_by_label(label, exact=True).set_input_files(path)
+        headers = sent.value.all_headers()
+        assert headers["content-type"] == "application/octet-stream"
+        assert headers["x-file-name"] == quote(path.name)
+        expect(page.locator(f"#chosen-{kind}")).to_contain_text(path.name)
 
 
 def submit(page: Page) -> None:

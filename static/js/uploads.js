@@ -546,6 +546,19 @@ document.addEventListener("drop", (event) => {
   input.dispatchEvent(new Event("change", { bubbles: true }));
 });
 
+// The file goes as the request body itself, not wrapped in a multipart form: the portal then
+// receives a gigabyte at the speed of the network and the disk (upload_handlers.receive_raw). The
+// form stays a plain multipart form for browsers without script.
+htmx.defineExtension("raw-file", {
+  encodeParameters(xhr, parameters, elt) {
+    const file = elt.querySelector('input[type="file"]')?.files[0];
+    if (!file) return null;
+    xhr.setRequestHeader("Content-Type", "application/octet-stream");
+    xhr.setRequestHeader("X-File-Name", encodeURIComponent(file.name));
+    return file;
+  },
+});
+
 document.body.addEventListener("htmx:xhr:progress", (event) => {
   const form = event.target.closest?.("[data-progress-form]");
   if (!form || !event.detail.lengthComputable) return;

@@ -11,7 +11,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpRe
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from submitportal import bulk, draft_files, drafts, signin, tsv
+from submitportal import bulk, draft_files, drafts, signin, tsv, upload_handlers
 from submitportal.bulkfiles import template
 from submitportal.loculus import client
 from submitportal.models import Draft
@@ -98,19 +98,28 @@ def bulk_form(request: HttpRequest, organism: str, draft_id: object) -> HttpResp
 @login_required
 @require_POST
 def bulk_file(request: HttpRequest, draft_id: object, kind: str) -> HttpResponse:
-    """Receive the metadata or sequence file (streamed to disk), check it, answer with the checks."""
+    """Receive the metadata or sequence file (streamed to disk), check it, answer with the checks.
+
+    The file comes as the request body itself (application/octet-stream, its name in X-File-Name:
+    what the page's script sends) or as the `file` field of a multipart form (without script).
+    """
     draft = draft_or_404(request, draft_id)
     organism = organism_or_404(draft.organism)
     if kind not in draft_files.KINDS or draft.kind != Draft.Kind.BULK:
         return HttpResponse(status=404)
-    upload = request.FILES.get("file")
-    problem = None
     if draft.status != Draft.Status.OPEN:
         problem = "This draft has been submitted; its files can no longer change."
-    elif upload is None or not upload.size:
-        problem = "Please choose a file (it must not be empty)."
     else:
-        problem = bulk.accept(draft, organism, kind, upload)
+        try:
+            upload = upload_handlers.received_file(request)
+        except upload_handlers.RawUploadProblem as exc:
+            problem = str(exc)
+        else:
+            if upload is None or not upload.size:
+                problem = "Please choose a file (it must not be empty)."
+            else:
+                with upload:  # its temporary file goes, unless it was moved into the draft
+                    problem = bulk.accept(draft, organism, kind, upload)
     if not request.htmx:  # type: ignore[attr-defined]
         return redirect("bulk-form", organism=draft.organism, draft_id=draft.pk)
     groups = client.get_user_groups(signin.access_token(request))
