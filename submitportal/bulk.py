@@ -84,6 +84,8 @@ def revalidate(draft: Draft, organism: Organism) -> None:
                 summary = {"unreadable": exc.message}
             else:
                 draft_files.save_report(draft, report)
+                if report.ok:
+                    _prepare_backend_metadata(draft, organism, metadata, metadata_path)
                 summary = {
                     "ok": report.ok,
                     "errors": report.counts.errors,
@@ -105,6 +107,23 @@ def revalidate(draft: Draft, organism: Organism) -> None:
                 }
     draft.values = {**draft.values, "report": summary}
     draft.save(update_fields=["values", "updated_at"])
+
+
+def _prepare_backend_metadata(draft: Draft, organism: Organism, metadata: dict[str, Any], path: Path) -> None:
+    """Write the TSV a submission without extra files sends, now that the metadata passed its check."""
+    columns = wire_for(organism, []).columns
+    if draft_files.backend_metadata(draft, metadata["stored"], columns):
+        return  # written from this very file already (only the sequences changed)
+    empty = [""] * len(columns)
+    with tempfile.TemporaryDirectory(prefix="submitportal-", dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp:
+        written = Path(tmp) / "metadata.tsv"
+        try:
+            write_backend_tsv(
+                path, metadata["name"], written, columns, lambda _: empty, max_bytes=settings.MAX_DECOMPRESSED_SIZE
+            )
+        except UnreadableFile:
+            return  # the submit writes it and says what is wrong
+        draft_files.save_backend_metadata(draft, written, metadata["stored"], columns)
 
 
 def plans(draft: Draft, organism: Organism) -> dict[str, linking.CategoryPlan] | None:
@@ -189,18 +208,23 @@ def submit(token: str, draft: Draft, organism: Organism, terms: client.DataUseTe
     claim(draft)
     try:
         with tempfile.TemporaryDirectory(prefix="submitportal-") as tmp, contextlib.ExitStack() as stack:
-            metadata_path = stack.enter_context(draft_files.local_path(metadata["stored"]))
-            backend_tsv = Path(tmp) / "metadata.tsv"
-            rows = write_backend_tsv(
-                metadata_path,
-                metadata["name"],
-                backend_tsv,
-                wire.columns,
-                wire.cells,
-                max_bytes=settings.MAX_DECOMPRESSED_SIZE,
-            )
-            log.info("draft %s: %d rows, %d file links, %s", draft.pk, rows, len(links), wire.protocol)
-            metadata_stream = stack.enter_context(backend_tsv.open("rb"))
+            prepared = None if links else draft_files.backend_metadata(draft, metadata["stored"], wire.columns)
+            if prepared:  # written when the files passed their check
+                metadata_stream = stack.enter_context(draft_files.open_stored(prepared))
+                log.info("draft %s: prepared metadata, no file links, %s", draft.pk, wire.protocol)
+            else:
+                metadata_path = stack.enter_context(draft_files.local_path(metadata["stored"]))
+                backend_tsv = Path(tmp) / "metadata.tsv"
+                rows = write_backend_tsv(
+                    metadata_path,
+                    metadata["name"],
+                    backend_tsv,
+                    wire.columns,
+                    wire.cells,
+                    max_bytes=settings.MAX_DECOMPRESSED_SIZE,
+                )
+                log.info("draft %s: %d rows, %d file links, %s", draft.pk, rows, len(links), wire.protocol)
+                metadata_stream = stack.enter_context(backend_tsv.open("rb"))
             sequence_part = None
             if sequences:
                 stream = stack.enter_context(draft_files.open_stored(sequences["stored"]))

@@ -53,6 +53,8 @@ def discard(draft: Draft, kind: str) -> None:
         draft.values = {key: value for key, value in draft.values.items() if key != kind}
         draft.save(update_fields=["values", "updated_at"])
     default_storage.delete(_report_name(draft))
+    if kind == "metadata":
+        discard_backend_metadata(draft)
 
 
 def info(draft: Draft, kind: str) -> dict[str, Any] | None:
@@ -123,3 +125,38 @@ def load_links_basis(draft: Draft) -> tuple[list[str], dict[str, dict[str, list[
         for entry, categories in data["fileRefs"].items()
     }
     return data["entries"], refs, data["hasFilesColumns"]
+
+
+# --- The metadata as the backend will receive it ----------------------------------------------------
+#
+# Written when the files pass their check, for a submission without extra files, so that the submit
+# only streams files. Kept with the stored metadata file and the columns it was written for; the
+# submit uses it only if both still match, and writes the file itself otherwise.
+
+
+def _backend_metadata_name(draft: Draft) -> str:
+    return f"{_folder(draft)}/backend-metadata.tsv"
+
+
+def save_backend_metadata(draft: Draft, path: Path, source: str, columns: list[str]) -> None:
+    default_storage.delete(_backend_metadata_name(draft))
+    with open(path, "rb") as written:
+        stored = default_storage.save(_backend_metadata_name(draft), written)
+    draft.values = {**draft.values, "backendMetadata": {"stored": stored, "from": source, "columns": columns}}
+    draft.save(update_fields=["values", "updated_at"])
+
+
+def backend_metadata(draft: Draft, source: str, columns: list[str]) -> str | None:
+    """The stored backend TSV written from `source` with `columns` (None if there is no such file)."""
+    prepared = draft.values.get("backendMetadata")
+    if prepared and prepared["from"] == source and prepared["columns"] == columns:
+        return str(prepared["stored"])
+    return None
+
+
+def discard_backend_metadata(draft: Draft) -> None:
+    prepared = draft.values.get("backendMetadata")
+    if prepared:
+        default_storage.delete(prepared["stored"])
+        draft.values = {key: value for key, value in draft.values.items() if key != "backendMetadata"}
+        draft.save(update_fields=["values", "updated_at"])

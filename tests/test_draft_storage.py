@@ -7,9 +7,11 @@ from typing import Any
 
 import boto3
 import pytest
+from django.core.files.storage import default_storage
 from django.test import Client
 
 from sandbox.launcher import RunningSandbox
+from submitportal import draft_files
 from submitportal.loculus import client
 from submitportal.models import Draft
 
@@ -69,6 +71,7 @@ def test_bulk_files_are_kept_checked_and_submitted_from_an_s3_bucket(
         o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=f"submitportal/drafts/{draft.pk}/")["Contents"]
     )
     assert keys == [
+        f"submitportal/drafts/{draft.pk}/backend-metadata.tsv",  # what the submit sends, prepared at the check
         f"submitportal/drafts/{draft.pk}/metadata/metadata.tsv",
         f"submitportal/drafts/{draft.pk}/report.json",
         f"submitportal/drafts/{draft.pk}/sequences/sequences.fasta",
@@ -97,3 +100,91 @@ def test_bulk_files_are_kept_checked_and_submitted_from_an_s3_bucket(
     signed_in.post(f"/drafts/{draft.pk}/delete")
     remaining = s3.list_objects_v2(Bucket=bucket, Prefix=f"submitportal/drafts/{draft.pk}/").get("Contents", [])
     assert remaining == []
+
+
+def submit_capturing(signed_in: Client, draft: Draft, monkeypatch: pytest.MonkeyPatch) -> bytes:
+    """Submit the bulk draft with the client faked at its seam; return the metadata it was given."""
+    sent: dict[str, bytes] = {}
+
+    def accept(token: str, organism: str, **kwargs: Any) -> list[client.SubmittedEntry]:
+        sent["metadata"] = kwargs["metadata"].stream.read()
+        return [client.SubmittedEntry("LOC_000001Y", 1, "s1")]
+
+    monkeypatch.setattr(client, "submit", accept)
+    form = {"data_use_terms": "OPEN", "confirmation-no-pii": "on", "confirmation-INSDC-upload-terms": "on"}
+    response = signed_in.post(f"/ebola-sudan/submission/bulk/{draft.pk}/", {**form, "confirm_open": "yes"})
+    assert response.status_code == 302, response.content[:2000]
+    return sent["metadata"]
+
+
+QUIRKY = (
+    b'id\tsampleCollectionDate\tgeoLocCountry\tfiles.rawReads\r\n"s1"\t2024-01-05\t  Uganda \t\r\n'
+    b's2\t2024-01-06\t"Kenya ""East"""\t\t\t\n'
+)
+TWO = b">s1\nACGT\n>s2\nGGCC\n"
+
+
+@pytest.mark.parametrize("protocol", ["metadataColumns", "fileMapping"])
+def test_the_metadata_prepared_at_the_check_is_what_the_submit_would_write(
+    signed_in: Client, loculus: RunningSandbox, settings: Any, monkeypatch: pytest.MonkeyPatch, protocol: str
+) -> None:
+    settings.LOCULUS_FILES_PROTOCOL = protocol
+    signed_in.get("/ebola-sudan/submission/bulk/")
+    draft = Draft.objects.get()
+    upload(signed_in, draft, "sequences", "s.fasta", TWO)
+    page = upload(signed_in, draft, "metadata", "m.tsv", QUIRKY)
+    assert "<strong>0 errors</strong> and 1 warning in 2 entries." in page  # "Kenya ""East""": not a listed country
+    draft.refresh_from_db()
+    assert "backendMetadata" in draft.values
+    prepared = submit_capturing(signed_in, draft, monkeypatch)
+
+    # The same draft once more, with nothing prepared: the submit writes the TSV itself.
+    Draft.objects.all().delete()
+    signed_in.get("/ebola-sudan/submission/bulk/")
+    again = Draft.objects.get()
+    upload(signed_in, again, "sequences", "s.fasta", TWO)
+    upload(signed_in, again, "metadata", "m.tsv", QUIRKY)
+    again.refresh_from_db()
+    draft_files.discard_backend_metadata(again)
+    assert submit_capturing(signed_in, again, monkeypatch) == prepared
+    lines = prepared.decode().splitlines()
+    base = "id\tsampleCollectionDate\tgeoLocCountry"
+    if protocol == "metadataColumns":
+        assert lines[0].startswith(base + "\tfiles.")
+    else:
+        assert lines[0] == base
+    assert lines[1].startswith("s1\t2024-01-05\tUganda")
+    assert lines[2].startswith('s2\t2024-01-06\t"Kenya ""East"""')
+
+
+def test_prepared_metadata_is_not_used_once_it_no_longer_fits(
+    signed_in: Client, loculus: RunningSandbox, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.LOCULUS_FILES_PROTOCOL = "metadataColumns"
+    signed_in.get("/ebola-sudan/submission/bulk/")
+    draft = Draft.objects.get()
+    upload(signed_in, draft, "sequences", "s.fasta", FASTA)
+    upload(signed_in, draft, "metadata", "m.tsv", METADATA)
+    # The backend's generation changed between the check and the submit: no files.* columns now.
+    settings.LOCULUS_FILES_PROTOCOL = "fileMapping"
+    assert submit_capturing(signed_in, draft, monkeypatch).splitlines()[0] == b"id\tsampleCollectionDate\tgeoLocCountry"
+
+    # A replaced metadata file is prepared afresh; discarding it removes what was prepared.
+    Draft.objects.all().delete()
+    signed_in.get("/ebola-sudan/submission/bulk/")
+    draft = Draft.objects.get()
+    upload(signed_in, draft, "sequences", "s.fasta", FASTA)
+    upload(signed_in, draft, "metadata", "m.tsv", METADATA)
+    upload(signed_in, draft, "metadata", "m.tsv", METADATA.replace(b"Uganda", b"Kenya"))
+    assert submit_capturing(signed_in, draft, monkeypatch).splitlines()[1].startswith(b"s1\t2024-01-05\tKenya")
+    signed_in.get("/ebola-sudan/submission/bulk/")
+    third = Draft.objects.exclude(pk=draft.pk).get()
+    upload(signed_in, third, "sequences", "s.fasta", FASTA)
+    upload(signed_in, third, "metadata", "m.tsv", METADATA)
+    third.refresh_from_db()
+    prepared = third.values["backendMetadata"]["stored"]
+    assert default_storage.exists(prepared)
+    signed_in.post(f"/drafts/{third.pk}/bulk/metadata/discard", HTTP_HX_REQUEST="true")
+    third.refresh_from_db()
+    assert "backendMetadata" not in third.values
+    assert not default_storage.exists(prepared)

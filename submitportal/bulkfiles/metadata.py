@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 import shutil
 import tempfile
 import zipfile
@@ -37,6 +38,7 @@ MAX_FIELD = 1024 * 1024
 MAX_LINE = 4 * MAX_FIELD
 # What Commons CSV trims around a value (Java's Character.isWhitespace, minus the tab that separates).
 _TRIMMED = " \x0b\x0c\r\n\x1c\x1d\x1e\x1f"
+_MIGHT_TRIM = re.compile(f"[{re.escape(_TRIMMED)}]")  # one C call tells whether a line needs trimming at all
 _TEXT_FORMATS = {".tsv": "tsv", ".txt": "tsv", ".csv": "csv"}
 
 
@@ -183,7 +185,7 @@ def _records(lines: Iterator[tuple[int, bytes]], name: str, *, delimiter: str, t
             values = _quoted_record(number, line, texts, name, delimiter, trim)
         else:
             values = line.split(delimiter)
-            if trim:
+            if trim and _MIGHT_TRIM.search(line):
                 values = [value.strip(_TRIMMED) for value in values]
             if len(line) > MAX_FIELD:
                 _check_field_lengths(values, number, name)

@@ -40,6 +40,7 @@ def write_backend_tsv(
         if id_index is None:
             raise UnreadableFile(f"“{metadata_name}” has no “id” column, so its entries cannot be submitted.")
         width = len(columns)
+        keep_all = len(kept) == width
         written = 0
         with open(out_path, "w", encoding="utf-8", newline="") as out:
             tsv.write_row(out, [columns[index] for index in kept] + list(extra_columns))
@@ -56,6 +57,6 @@ def write_backend_tsv(
                     raise ValueError(
                         f"cells_for({values[id_index]!r}) gave {len(extra)} values for {len(extra_columns)} columns"
                     )
-                tsv.write_row(out, [values[index] for index in kept] + list(extra))
+                tsv.write_row(out, (values if keep_all else [values[index] for index in kept]) + list(extra))
                 written += 1
     return written

@@ -190,7 +190,9 @@ class Wire:
     def cells(self, submission_id: str) -> list[str]:
         if self.protocol is not FilesProtocol.METADATA_COLUMNS:
             return []
-        entry = self._by_entry.get(submission_id, {})
+        entry = self._by_entry.get(submission_id)
+        if entry is None:  # most entries of a large bulk submission have no extra files
+            return [""] * len(self.categories)
         return [
             " ".join(f"{link.name}:{link.file_id}" for link in entry.get(category, [])) for category in self.categories
         ]
