@@ -29,10 +29,28 @@ _WHITESPACE = b" \t\r\n\x0b\x0c"
 _OTHER_WHITESPACE = (b" ", b"\t", b"\r", b"\x0b", b"\x0c")
 
 
-def _first_of(data: bytes, chars: tuple[bytes, ...], start: int, end: int) -> int:
-    """Where the first of `chars` is in `data[start:end]` (memchr for each), or `end` if none is."""
-    found = [at for char in chars if (at := data.find(char, start, end)) != -1]
-    return min(found) if found else end
+class _NextWhitespace:
+    """Where the next space, tab, CR, VT or FF is in a block, found with one memchr per character.
+
+    Each character's next position is kept and looked for again only once the reader has passed
+    it, so a character the block lacks costs one scan per block, and spaces in headers cost one
+    short scan per header, not a scan of the rest of the block.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.end = len(data)
+        self.next = [-1] * len(_OTHER_WHITESPACE)
+
+    def at_or_after(self, pos: int) -> int:
+        nearest = self.end
+        for index, char in enumerate(_OTHER_WHITESPACE):
+            at = self.next[index]
+            if at < pos:
+                found = self.data.find(char, pos)
+                at = self.next[index] = self.end if found == -1 else found
+            nearest = min(nearest, at)
+        return nearest
 
 
 class FastaRecord(NamedTuple):
@@ -94,6 +112,7 @@ class FastaReader:
             pending = b""
             pos = 0
             end = len(data)
+            whitespace = _NextWhitespace(data)
             other_whitespace = -1  # the first space, tab, CR… at or after `pos`, or `end`; -1: not looked yet
             while pos < end:
                 if at_line_start and data[pos] == _GT:
@@ -116,7 +135,7 @@ class FastaReader:
                 stop = self._next_header(data, pos, end)
                 breaks = data.count(b"\n", pos, stop)
                 if other_whitespace < pos:
-                    other_whitespace = _first_of(data, _OTHER_WHITESPACE, pos, end)
+                    other_whitespace = whitespace.at_or_after(pos)
                 if stop <= other_whitespace:
                     kept = stop - pos - breaks
                 else:
