@@ -111,19 +111,18 @@ def revalidate(draft: Draft, organism: Organism) -> None:
 
 def _prepare_backend_metadata(draft: Draft, organism: Organism, metadata: dict[str, Any], path: Path) -> None:
     """Write the TSV a submission without extra files sends, now that the metadata passed its check."""
-    columns = wire_for(organism, []).columns
-    if draft_files.backend_metadata(draft, metadata["stored"], columns):
+    wire = wire_for(organism, [])
+    if draft_files.backend_metadata(draft, metadata["stored"], wire.columns):
         return  # written from this very file already (only the sequences changed)
-    empty = [""] * len(columns)
     with tempfile.TemporaryDirectory(prefix="submitportal-", dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp:
         written = Path(tmp) / "metadata.tsv"
         try:
             write_backend_tsv(
-                path, metadata["name"], written, columns, lambda _: empty, max_bytes=settings.MAX_DECOMPRESSED_SIZE
+                path, metadata["name"], written, wire.columns, wire.cells, max_bytes=settings.MAX_DECOMPRESSED_SIZE
             )
         except UnreadableFile:
             return  # the submit writes it and says what is wrong
-        draft_files.save_backend_metadata(draft, written, metadata["stored"], columns)
+        draft_files.save_backend_metadata(draft, written, metadata["stored"], wire.columns)
 
 
 def plans(draft: Draft, organism: Organism) -> dict[str, linking.CategoryPlan] | None:

@@ -47,8 +47,8 @@ def received_file(request: HttpRequest) -> UploadedFile | None:
 def receive_raw(request: HttpRequest) -> TemporaryUploadedFile:
     """The request body is the file itself (the bulk page's script sends it so): stream it to disk.
 
-    No multipart framing to parse, so a gigabyte arrives at the speed of the socket and the disk,
-    in 1 MiB reads. The file's name comes in the X-File-Name header. A body that ends before its
+    No multipart framing to parse, so a gigabyte arrives at the speed of the socket and the disk
+    (`body_to_file`). The file's name comes in the X-File-Name header. A body that ends before its
     Content-Length (the browser gave up) is dropped with a message, not kept half.
     """
     try:

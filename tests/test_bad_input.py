@@ -55,21 +55,23 @@ def bulk_draft(signed_in: Client, loculus: RunningSandbox) -> Draft:
     return Draft.objects.get(kind=Draft.Kind.BULK)
 
 
+def post_raw(client: Client, draft: Draft, kind: str, data: bytes = b"", **extra: Any) -> Any:
+    """POST a bulk file as the page's script does: the body is the file (headers and environ in `extra`)."""
+    return client.post(f"/drafts/{draft.pk}/bulk/{kind}", data, content_type="application/octet-stream", **extra)
+
+
 def send(signed_in: Client, draft: Draft, kind: str, name: str, data: bytes, *, raw: bool = False) -> str:
     """Upload one bulk file with htmx and return the text the user sees.
 
     `raw`: as the page's script sends it (the body is the file, its name in X-File-Name); else as
     the multipart form a browser without script posts.
     """
-    url = f"/drafts/{draft.pk}/bulk/{kind}"
     if raw:
-        response = signed_in.post(
-            url, data, content_type="application/octet-stream", HTTP_HX_REQUEST="true", HTTP_X_FILE_NAME=quote(name)
-        )
+        response = post_raw(signed_in, draft, kind, data, HTTP_HX_REQUEST="true", HTTP_X_FILE_NAME=quote(name))
     else:
         upload = io.BytesIO(data)
         upload.name = name
-        response = signed_in.post(url, {"file": upload}, HTTP_HX_REQUEST="true")
+        response = signed_in.post(f"/drafts/{draft.pk}/bulk/{kind}", {"file": upload}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200, response.content[:500]
     return html.unescape(response.content.decode())
 
@@ -251,13 +253,7 @@ def test_a_raw_upload_keeps_its_name_and_is_checked(signed_in: Client, bulk_draf
 def test_a_raw_upload_without_a_usable_name_is_refused(
     signed_in: Client, bulk_draft: Draft, headers: dict[str, str], shown: str
 ) -> None:
-    response = signed_in.post(
-        f"/drafts/{bulk_draft.pk}/bulk/metadata",
-        GOOD.encode(),
-        content_type="application/octet-stream",
-        HTTP_HX_REQUEST="true",
-        **headers,
-    )
+    response = post_raw(signed_in, bulk_draft, "metadata", GOOD.encode(), HTTP_HX_REQUEST="true", **headers)
     assert response.status_code == 200
     assert shown in html.unescape(response.content.decode())
     bulk_draft.refresh_from_db()
@@ -269,11 +265,13 @@ def test_a_raw_upload_cut_short_is_not_kept(signed_in: Client, bulk_draft: Draft
     send(signed_in, bulk_draft, "metadata", "first.tsv", GOOD.encode(), raw=True)
     before = set(Path(settings.FILE_UPLOAD_TEMP_DIR).iterdir())
     data = (GOOD.encode() * 1000)[: 30 * 1024]
-    response = signed_in.post(
-        f"/drafts/{bulk_draft.pk}/bulk/metadata",
-        content_type="application/octet-stream",
+    response = post_raw(
+        signed_in,
+        bulk_draft,
+        "metadata",
         HTTP_HX_REQUEST="true",
         HTTP_X_FILE_NAME="second.tsv",
+        CONTENT_TYPE="application/octet-stream",  # the test client sets it only for a body it sends itself
         CONTENT_LENGTH=str(len(data)),
         **{"wsgi.input": io.BytesIO(data[: 10 * 1024])},
     )
@@ -373,12 +371,7 @@ def test_a_post_without_csrf_token_is_refused_with_a_way_forward(loculus: Runnin
     assert Draft.objects.get().values.get("id") != "x"
     signed_in.get("/ebola-sudan/submission/bulk/")
     bulk = Draft.objects.get(kind=Draft.Kind.BULK)
-    raw = strict.post(
-        f"/drafts/{bulk.pk}/bulk/metadata",
-        GOOD.encode(),
-        content_type="application/octet-stream",
-        HTTP_X_FILE_NAME="m.tsv",
-    )
+    raw = post_raw(strict, bulk, "metadata", GOOD.encode(), HTTP_X_FILE_NAME="m.tsv")
     assert raw.status_code == 403
     bulk.refresh_from_db()
     assert "metadata" not in bulk.values

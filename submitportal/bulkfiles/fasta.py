@@ -41,8 +41,11 @@ class _NextWhitespace:
         self.data = data
         self.end = len(data)
         self.next = [-1] * len(_OTHER_WHITESPACE)
+        self.nearest = -1
 
     def at_or_after(self, pos: int) -> int:
+        if self.nearest >= pos:
+            return self.nearest
         nearest = self.end
         for index, char in enumerate(_OTHER_WHITESPACE):
             at = self.next[index]
@@ -50,6 +53,7 @@ class _NextWhitespace:
                 found = self.data.find(char, pos)
                 at = self.next[index] = self.end if found == -1 else found
             nearest = min(nearest, at)
+        self.nearest = nearest
         return nearest
 
 
@@ -96,8 +100,8 @@ class FastaReader:
 
         All per-byte work (finding headers, counting lines) happens in C, so the Python loop runs once
         per record and once per 1 MiB block, not once per line. A sequence's length is its bytes less
-        its line breaks; only a block that holds other whitespace (spaces, tabs, CRLF line ends) pays
-        for dropping it byte by byte.
+        its line breaks; only a stretch that holds other whitespace (spaces, tabs, CRLF line ends)
+        pays for dropping it byte by byte.
         """
         fasta_id: str | None = None
         header_line = 0
@@ -113,7 +117,6 @@ class FastaReader:
             pos = 0
             end = len(data)
             whitespace = _NextWhitespace(data)
-            other_whitespace = -1  # the first space, tab, CR… at or after `pos`, or `end`; -1: not looked yet
             while pos < end:
                 if at_line_start and data[pos] == _GT:
                     newline = data.find(b"\n", pos)
@@ -134,9 +137,7 @@ class FastaReader:
                     continue
                 stop = self._next_header(data, pos, end)
                 breaks = data.count(b"\n", pos, stop)
-                if other_whitespace < pos:
-                    other_whitespace = whitespace.at_or_after(pos)
-                if stop <= other_whitespace:
+                if stop <= whitespace.at_or_after(pos):
                     kept = stop - pos - breaks
                 else:
                     kept = len(data[pos:stop].translate(None, _WHITESPACE))
