@@ -138,6 +138,28 @@ def table(submit: dict[str, Any] | None, uploads: dict[str, Any] | None, validat
                         summary["put_phase_ratio"] >= 0.7,
                     )
                 )
+                lines.append(
+                    row(
+                        f"2b {mib} MiB file, delay {delay} ms: what the portal adds",
+                        "browser ceiling (same browser, same PUTs, no portal)",
+                        f"{summary['portal_big_mb_s']:.0f} MB/s",
+                        f"{summary['ceiling_big_mb_s']:.0f} MB/s",
+                        f"{summary['portal_vs_ceiling']:.2f}",
+                        "report",
+                        None,
+                    )
+                )
+                lines.append(
+                    row(
+                        f"2b {mib} MiB file, delay {delay} ms: the browser ceiling itself",
+                        "curl PUTs only",
+                        f"{summary['ceiling_big_mb_s']:.0f} MB/s",
+                        f"{summary['curl_big_puts_mb_s']:.0f} MB/s",
+                        f"{summary['ceiling_ratio_vs_puts']:.2f}",
+                        "report",
+                        None,
+                    )
+                )
     if validation:
         lines.append(
             row(

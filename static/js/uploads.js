@@ -8,7 +8,7 @@
 // progress, never a verdict.
 
 const FILES_AT_ONCE = 6;
-const PARTS_AT_ONCE = 4;
+const PARTS_AT_ONCE = 6; // Chromium opens at most 6 connections per host; more parts only queue
 const BATCH = 50; // files per request for upload URLs
 const ATTEMPTS = 4; // per PUT, with backoff, for network errors and 5xx
 const PART_TIMEOUT_MS = 15 * 60 * 1000;
@@ -266,7 +266,9 @@ function reportDone(job, etags) {
   const url = sectionOf(job.category).dataset.doneUrl;
   if (!finished.has(url)) finished.set(url, []);
   finished.get(url).push({ pk: job.pk, etags, row: job.row });
-  if (finished.get(url).length >= BATCH) flush();
+  // With other uploads under way, wait a moment so that files finishing together share one request;
+  // the last one (or a lone big file) is reported at once.
+  if (finished.get(url).length >= BATCH || !uploading.size) flush();
   else if (!flushTimer) flushTimer = setTimeout(flush, 150);
 }
 
