@@ -100,9 +100,9 @@ def stop_group(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
 
 
 @contextlib.contextmanager
-def sandbox(portal_origin: str, *, s3_proxy: bool = False) -> Iterator[RunningSandbox]:
+def sandbox(portal_origin: str, *, s3_proxy: bool = False, s3: str = "moto") -> Iterator[RunningSandbox]:
     extra = ["--s3-proxy"] if s3_proxy else []
-    running = start_sandbox(portal_origin, extra_args=extra, timeout=START_TIMEOUT)
+    running = start_sandbox(portal_origin, s3=s3, extra_args=extra, timeout=START_TIMEOUT)
     try:
         yield running
     finally:
@@ -110,14 +110,14 @@ def sandbox(portal_origin: str, *, s3_proxy: bool = False) -> Iterator[RunningSa
 
 
 def clear_s3(sb: RunningSandbox) -> None:
-    """moto keeps objects in memory and /_sandbox/reset does not delete them: do it between runs."""
+    """The S3 server keeps its objects across /_sandbox/reset (moto in memory): delete them between runs."""
     import boto3
 
     s3 = boto3.client(
         "s3",
         endpoint_url=sb.s3_direct,
         aws_access_key_id="test",
-        aws_secret_access_key="test",  # noqa: S106 - moto's dummy credentials
+        aws_secret_access_key="test",  # noqa: S106 - the sandbox's dummy credentials (moto and ministack)
         region_name="us-east-1",
     )
     bucket = "loculus-sandbox-private"

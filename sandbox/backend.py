@@ -547,12 +547,14 @@ def create_backend_app(
             etags = wanted.get(file_id)
             if not etags:
                 raise Unprocessable(f"No etags provided for file ID {file_id}.")
+            started = time.time()
             try:
                 storage.complete_multipart(file_id, str(upload_id), etags)
             except ClientError as error:
                 raise s3_problem(error) from None
             with store.lock:
                 store.files[file_id].multipart_completed = True
+                store.files[file_id].completion = (started, time.time())
         return Response("", status=200)
 
     # --- submit ---------------------------------------------------------------------------------

@@ -51,6 +51,8 @@ class FileRecord:
     multipart_completed: bool = False
     size: int | None = None  # set once S3 HEAD found the object, as the backend caches it
     expired: bool = False  # set through the admin API; the sandbox runs no garbage collector
+    # (start, end) in epoch seconds of the S3 server's complete-multipart-upload, for the benchmarks
+    completion: tuple[float, float] | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -62,6 +64,7 @@ class FileRecord:
             "multipartCompleted": self.multipart_completed,
             "size": self.size,
             "expired": self.expired,
+            "completion": list(self.completion) if self.completion else None,
         }
 
 
