@@ -1,7 +1,7 @@
 """Measure 2: extra-file uploads in headless Chromium, the portal's bulk page against the Loculus website's way.
 
 Run: .venv/bin/python bench/browser_uploads.py [--runs 3] [--files 1000] [--file-kb 100] [--big-mib 512]
-     [--delays 50,0] [--s3 moto|ministack] [--json out.json]
+     [--delays 50,0] [--s3 moto|ministack] [--s3-tmpdir DIR] [--json out.json]
 
 Servers: the sandbox with its S3 proxy (presigned URLs point at it), the portal under gunicorn, and
 two bench/delay_proxy.py processes: one in front of the portal (it also serves the baseline page at
@@ -23,8 +23,11 @@ Per delay and run, each on a reset sandbox with an emptied S3:
   `curl --parallel --parallel-max 6 -T part_k URL_k …` PUTs of the same bytes to the same S3 proxy,
   then complete-multipart-upload with the ETags (timed with and without that completion).
 
-Each browser upload of the big file is split, by the S3 proxy's log (same clock), into before the first
-PUT, the PUTs, and after the last PUT (completion and, on the portal page, the ✓).
+The four uploads of the big file take turns at going first (run n starts with the n-th), as the S3
+server's speed drifts with its disk. Each browser upload of the big file is split, by the S3 proxy's
+log (same clock), into before the first PUT, the PUTs, and after the last PUT; of the last, the
+sandbox backend times the S3 server's completion. The rest is the page's own steps (on the portal
+page: rows and upload URLs, the report, the portal's backend call, the ✓).
 """
 
 from __future__ import annotations
@@ -342,6 +345,34 @@ def curl_big(sb: RunningSandbox, token: str, parts: list[Path]) -> tuple[float, 
     return puts, total, put_window(sb), completion_seconds(sb)
 
 
+BIG_KINDS = ("portal", "ceiling", "loculus", "curl")
+
+
+def rotated(items: tuple[str, ...], by: int) -> tuple[str, ...]:
+    by %= len(items)
+    return items[by:] + items[:by]
+
+
+def big_upload(
+    kind: str, page: Page, front: str, sb: RunningSandbox, backend: str, big: DataSet, parts: list[Path]
+) -> dict[str, float]:
+    """One timed upload of the big file, its keys prefixed with `{kind}_big`."""
+    if kind == "portal":
+        return steps("portal_big", portal_upload(page, front, sb, big))
+    if kind == "ceiling":
+        timed = loculus_way(page, front, sb, backend, big, parts_at_once=PARTS_AT_ONCE, transport="xhr")
+        return steps("ceiling_big", timed)
+    if kind == "loculus":
+        return steps("loculus_big", loculus_way(page, front, sb, backend, big))
+    puts, total, window, completion = curl_big(sb, sb.access_token(), parts)
+    return {
+        "curl_big_puts_s": puts,
+        "curl_big_s": total,
+        "curl_big_put_window_s": window,
+        "curl_big_completion_s": completion,
+    }
+
+
 def steps(prefix: str, timed: Timed) -> dict[str, float]:
     return {
         f"{prefix}_s": timed.seconds,
@@ -365,7 +396,9 @@ def sign_in_browser(page: Page, front: str) -> None:
         page.get_by_role("button", name="Sign In").click()
 
 
-def run(runs: int, count: int, file_size: int, big_mib: int, delays: list[float], s3: str) -> dict[str, Any]:
+def run(
+    runs: int, count: int, file_size: int, big_mib: int, delays: list[float], s3: str, s3_tmpdir: Path | None
+) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="bench-uploads-", dir=BENCH_TMP))
     results: dict[str, Any] = {"files": count, "file_bytes": file_size, "big_mib": big_mib, "s3": s3, "delays": {}}
     try:
@@ -375,7 +408,7 @@ def run(runs: int, count: int, file_size: int, big_mib: int, delays: list[float]
         portal_port, front_port = free_port(), free_port()
         origin = f"http://127.0.0.1:{front_port}"
         with ExitStack() as stack:
-            sb = stack.enter_context(sandbox(origin, s3_proxy=True, s3=s3))
+            sb = stack.enter_context(sandbox(origin, s3_proxy=True, s3=s3, tmpdir=s3_tmpdir))
             site = stack.enter_context(portal(sb, portal_port))
             front = stack.enter_context(
                 delay_proxy(site.url, work, "front", port=front_port, static=ROOT / "bench" / "static")
@@ -399,22 +432,10 @@ def run(runs: int, count: int, file_size: int, big_mib: int, delays: list[float]
                         fresh(sb, delay)
                         row["loculus_many_s"] = loculus_way(page, front.url, sb, back.url, many).seconds
                     if big is not None:
-                        fresh(sb, delay)
-                        row.update(steps("portal_big", portal_upload(page, front.url, sb, big)))
-                        fresh(sb, delay)
-                        ceiling = loculus_way(
-                            page, front.url, sb, back.url, big, parts_at_once=PARTS_AT_ONCE, transport="xhr"
-                        )
-                        row.update(steps("ceiling_big", ceiling))
-                        fresh(sb, delay)
-                        row.update(steps("loculus_big", loculus_way(page, front.url, sb, back.url, big)))
-                        fresh(sb, delay)
-                        (
-                            row["curl_big_puts_s"],
-                            row["curl_big_s"],
-                            row["curl_big_put_window_s"],
-                            row["curl_big_completion_s"],
-                        ) = curl_big(sb, sb.access_token(), parts)
+                        # The S3 server's speed drifts (its disk): each run starts with another of the four.
+                        for kind in rotated(BIG_KINDS, number - 1):
+                            fresh(sb, delay)
+                            row.update(big_upload(kind, page, front.url, sb, back.url, big, parts))
                     rows.append(row)
                     log(f"delay {delay:g} ms, run {number}: " + ", ".join(f"{k} {v:.2f}" for k, v in row.items()))
                 fresh(sb, 0)
@@ -462,11 +483,12 @@ def main() -> int:
     parser.add_argument("--big-mib", type=int, default=512, help="0 skips the big file")
     parser.add_argument("--delays", default="50,0", help="comma-separated delays in ms")
     parser.add_argument("--s3", choices=["moto", "ministack"], default="moto", help="the sandbox's S3 server")
+    parser.add_argument("--s3-tmpdir", type=Path, help="the sandbox's TMPDIR (moto spools objects there)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     stop_on_signals()
     delays = [float(value) for value in args.delays.split(",")]
-    result = run(args.runs, args.files, args.file_kb * 1000, args.big_mib, delays, args.s3)
+    result = run(args.runs, args.files, args.file_kb * 1000, args.big_mib, delays, args.s3, args.s3_tmpdir)
     for delay, summary in result["delays"].items():
         line = f"delay {delay} ms (S3: {args.s3})"
         if args.files:

@@ -100,9 +100,22 @@ def stop_group(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
 
 
 @contextlib.contextmanager
-def sandbox(portal_origin: str, *, s3_proxy: bool = False, s3: str = "moto") -> Iterator[RunningSandbox]:
+def sandbox(
+    portal_origin: str, *, s3_proxy: bool = False, s3: str = "moto", tmpdir: Path | None = None
+) -> Iterator[RunningSandbox]:
+    """The sandbox; `tmpdir` becomes its TMPDIR (where moto spools every object over 5 MiB)."""
     extra = ["--s3-proxy"] if s3_proxy else []
-    running = start_sandbox(portal_origin, s3=s3, extra_args=extra, timeout=START_TIMEOUT)
+    saved = os.environ.get("TMPDIR")
+    if tmpdir is not None:
+        os.environ["TMPDIR"] = str(tmpdir)  # start_sandbox hands the environment to the child at once
+    try:
+        running = start_sandbox(portal_origin, s3=s3, extra_args=extra, timeout=START_TIMEOUT)
+    finally:
+        if tmpdir is not None:
+            if saved is None:
+                os.environ.pop("TMPDIR", None)
+            else:
+                os.environ["TMPDIR"] = saved
     try:
         yield running
     finally:
