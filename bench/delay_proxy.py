@@ -5,8 +5,9 @@ Run: python bench/delay_proxy.py --upstream http://127.0.0.1:8000 --ready-file F
 This kernel has no netem, so latency is made here: each request (head read) waits before it is
 forwarded, like one extra round trip on a far link. Bodies are streamed both ways in 1 MiB reads
 (Content-Length or chunked); connections are kept alive, one upstream connection per client
-connection. `/_bench/<file>` is answered from `--static` (after the same delay), so a baseline page
-can share the portal's origin. `POST /_proxy/delay?ms=N` changes the delay at once (not delayed).
+connection (a new one when the server closed the idle one). `/_bench/<file>` is answered from
+`--static` (after the same delay), so a baseline page can share the portal's origin.
+`POST /_proxy/delay?ms=N` changes the delay at once (not delayed).
 Loopback only; heads are limited to 64 KiB and idle connections close after 5 minutes.
 """
 
@@ -54,6 +55,11 @@ class Proxy:
                 if self.static is not None and target.startswith("/_bench/"):
                     await self.serve_static(client_writer, target)
                     continue
+                if upstream is not None and upstream[0].at_eof():
+                    # The server closed the idle connection (gunicorn keeps one alive for 2 s): writing this
+                    # request to it would fail, and the browser would have to send it again.
+                    upstream[1].close()
+                    upstream = None
                 if upstream is None:
                     upstream = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), IO_TIMEOUT)
                 up_reader, up_writer = upstream
