@@ -40,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -396,6 +397,33 @@ def sign_in_browser(page: Page, front: str) -> None:
         page.get_by_role("button", name="Sign In").click()
 
 
+@dataclass
+class Servers:
+    sb: RunningSandbox
+    front: DelayProxy  # in front of the portal; also serves the baseline page
+    back: DelayProxy  # in front of the backend, for the baseline page's backend calls
+    page: Page  # signed in to the portal through `front`
+
+
+@contextmanager
+def servers(work: Path, s3: str = "moto", s3_tmpdir: Path | None = None) -> Iterator[Servers]:
+    """The sandbox, the portal, both delaying proxies (no delay yet) and a signed-in Chromium page."""
+    portal_port, front_port = free_port(), free_port()
+    with ExitStack() as stack:
+        sb = stack.enter_context(sandbox(f"http://127.0.0.1:{front_port}", s3_proxy=True, s3=s3, tmpdir=s3_tmpdir))
+        site = stack.enter_context(portal(sb, portal_port))
+        static = ROOT / "bench" / "static"
+        front = stack.enter_context(delay_proxy(site.url, work, "front", port=front_port, static=static))
+        back = stack.enter_context(delay_proxy(sb.backend, work, "back"))
+        playwright = stack.enter_context(sync_playwright())
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        stack.callback(browser.close)
+        page = browser.new_page()
+        page.set_default_timeout(60_000)
+        sign_in_browser(page, front.url)
+        yield Servers(sb, front, back, page)
+
+
 def run(
     runs: int, count: int, file_size: int, big_mib: int, delays: list[float], s3: str, s3_tmpdir: Path | None
 ) -> dict[str, Any]:
@@ -405,21 +433,8 @@ def run(
         many = many_files(work, count, file_size) if count else None
         big, parts = (big_file(work, big_mib)) if big_mib else (None, [])
         log(f"generated {count} files of {file_size:,} bytes and a {big_mib} MiB file in {work}")
-        portal_port, front_port = free_port(), free_port()
-        origin = f"http://127.0.0.1:{front_port}"
-        with ExitStack() as stack:
-            sb = stack.enter_context(sandbox(origin, s3_proxy=True, s3=s3, tmpdir=s3_tmpdir))
-            site = stack.enter_context(portal(sb, portal_port))
-            front = stack.enter_context(
-                delay_proxy(site.url, work, "front", port=front_port, static=ROOT / "bench" / "static")
-            )
-            back = stack.enter_context(delay_proxy(sb.backend, work, "back"))
-            playwright = stack.enter_context(sync_playwright())
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            stack.callback(browser.close)
-            page = browser.new_page()
-            page.set_default_timeout(60_000)
-            sign_in_browser(page, front.url)
+        with servers(work, s3, s3_tmpdir) as running:
+            sb, front, back, page = running.sb, running.front, running.back, running.page
             for delay in delays:
                 front.set_delay(delay)
                 back.set_delay(delay)

@@ -105,17 +105,8 @@ def sandbox(
 ) -> Iterator[RunningSandbox]:
     """The sandbox; `tmpdir` becomes its TMPDIR (where moto spools every object over 5 MiB)."""
     extra = ["--s3-proxy"] if s3_proxy else []
-    saved = os.environ.get("TMPDIR")
-    if tmpdir is not None:
-        os.environ["TMPDIR"] = str(tmpdir)  # start_sandbox hands the environment to the child at once
-    try:
-        running = start_sandbox(portal_origin, s3=s3, extra_args=extra, timeout=START_TIMEOUT)
-    finally:
-        if tmpdir is not None:
-            if saved is None:
-                os.environ.pop("TMPDIR", None)
-            else:
-                os.environ["TMPDIR"] = saved
+    env = {"TMPDIR": str(tmpdir)} if tmpdir is not None else None
+    running = start_sandbox(portal_origin, s3=s3, extra_args=extra, timeout=START_TIMEOUT, env=env)
     try:
         yield running
     finally:

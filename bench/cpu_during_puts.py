@@ -23,8 +23,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import browser_uploads as bu
-from common import BENCH_TMP, free_port, portal, sandbox, stop_on_signals
-from playwright.sync_api import sync_playwright
+from common import BENCH_TMP, stop_on_signals
 
 TICK = os.sysconf("SC_CLK_TCK")
 Sample = tuple[float, int, dict[tuple[str, str], int]]  # wall time, machine busy jiffies, (pid, kind) → jiffies
@@ -82,28 +81,18 @@ def main() -> None:
     args = parser.parse_args()
     stop_on_signals()
     work = Path(tempfile.mkdtemp(prefix="bench-cpu-", dir=BENCH_TMP))
-    big, parts = bu.big_file(work, args.big_mib)
-    portal_port, front_port = free_port(), free_port()
     sampler = Sampler()
     with ExitStack() as stack:
         stack.callback(shutil.rmtree, work, ignore_errors=True)
-        sb = stack.enter_context(sandbox(f"http://127.0.0.1:{front_port}", s3_proxy=True, s3=args.s3))
-        site = stack.enter_context(portal(sb, portal_port))
-        static = bu.ROOT / "bench" / "static"
-        front = stack.enter_context(bu.delay_proxy(site.url, work, "front", port=front_port, static=static))
-        back = stack.enter_context(bu.delay_proxy(sb.backend, work, "back"))
-        playwright = stack.enter_context(sync_playwright())
-        browser = playwright.chromium.launch(executable_path=bu.CHROMIUM, args=bu.CHROMIUM_ARGS)
-        stack.callback(browser.close)
-        page = browser.new_page()
-        page.set_default_timeout(60_000)
-        bu.sign_in_browser(page, front.url)
+        big, parts = bu.big_file(work, args.big_mib)
+        running = stack.enter_context(bu.servers(work, args.s3))
+        sb, page = running.sb, running.page
         sampler.thread.start()
         stack.callback(sampler.stopped.set)
         for number in range(1, args.rounds + 1):
             for kind in ("ceiling", "portal", "curl"):
                 bu.fresh(sb, 0)
-                bu.big_upload(kind, page, front.url, sb, back.url, big, parts)
+                bu.big_upload(kind, page, running.front.url, sb, running.back.url, big, parts)
                 first, last = bu.put_span(sb)
                 time.sleep(0.3)  # a sample after the window
                 wall, busy, kinds = sampler.window(first, last)

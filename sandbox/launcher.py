@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -169,8 +169,11 @@ def start_sandbox(
     extra_args: Sequence[str] = (),
     state_dir: Path | None = None,
     timeout: float = START_TIMEOUT,
+    env: Mapping[str, str] | None = None,
 ) -> RunningSandbox:
-    """Start ``python -m sandbox`` on free ports and wait (bounded) until it is ready."""
+    """Start ``python -m sandbox`` on free ports and wait (bounded) until it is ready.
+
+    `env` adds to (or overrides) the environment the sandbox inherits, e.g. its TMPDIR."""
     owns = state_dir is None
     state = Path(state_dir or tempfile.mkdtemp(prefix="loculus-sandbox-"))
     state.mkdir(parents=True, exist_ok=True)
@@ -203,9 +206,10 @@ def start_sandbox(
         str(ready_file),
         *extra_args,
     ]
-    env = {key: value for key, value in os.environ.items() if not key.startswith("SANDBOX_")}
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("SANDBOX_")}
+    environment.update(env or {})
     with open(stderr_path, "wb") as stderr, open(state / "stdout.log", "wb") as stdout:
-        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=stdout, stderr=stderr)
+        process = subprocess.Popen(command, cwd=REPO_ROOT, env=environment, stdout=stdout, stderr=stderr)
     deadline = time.monotonic() + timeout
     while not ready_file.exists():
         if process.poll() is not None:
