@@ -16,13 +16,14 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
-from submitportal import draft_files, linking
+from submitportal import draft_files, drafts, linking
 from submitportal.bulkfiles.compression import UnreadableFile, split_compression
+from submitportal.bulkfiles.filerefs import FileRef
 from submitportal.bulkfiles.rewrite import write_backend_tsv
-from submitportal.bulkfiles.validate import validate
+from submitportal.bulkfiles.validate import Report, validate
 from submitportal.loculus import client, files_protocol
 from submitportal.loculus.instance import Organism
-from submitportal.models import Draft, ExtraFile
+from submitportal.models import BulkCheck, BulkFile, Draft, ExtraFile
 from submitportal.submit import SubmitRefused, claim, ready_files, record_result, release, wire_for
 
 log = logging.getLogger("submitportal.bulk")
@@ -57,77 +58,192 @@ def accept(draft: Draft, organism: Organism, kind: str, upload: UploadedFile) ->
     problem = _extension_problem(kind, upload.name or "")
     if problem:
         return problem
-    draft_files.store(draft, kind, upload)
-    revalidate(draft, organism)
+    stored = draft_files.keep(draft, kind, upload)  # not under the lock: with S3 storage this takes a while
+    published = False
+    try:
+        with drafts.changing(draft) as locked:
+            if locked.draft.status == Draft.Status.OPEN:
+                draft_files.publish(locked, kind, Path(upload.name or kind).name, stored, upload.size or 0)
+                published = True
+    finally:
+        if not published:
+            drafts.delete_stored([stored])
+    if not published:
+        return "This draft has been submitted; its files can no longer change."
+    current_check(draft, organism)
     return None
 
 
-def revalidate(draft: Draft, organism: Organism) -> None:
-    """Check the draft's metadata and sequences together; keep a summary and the entries for linking."""
-    metadata = draft_files.info(draft, "metadata")
-    sequences = draft_files.info(draft, "sequences")
-    summary: dict[str, Any] | None = None
-    if metadata:
-        with contextlib.ExitStack() as stack:
-            metadata_path = stack.enter_context(draft_files.local_path(metadata["stored"]))
-            sequences_path = stack.enter_context(draft_files.local_path(sequences["stored"])) if sequences else None
-            try:
-                report = validate(
-                    organism,
-                    metadata_path,
-                    metadata["name"],
-                    sequences_path,
-                    sequences["name"] if sequences else None,
-                    max_bytes=settings.MAX_DECOMPRESSED_SIZE,
-                )
-            except UnreadableFile as exc:
-                summary = {"unreadable": exc.message}
+def discard(draft: Draft, organism: Organism, kind: str) -> None:
+    with drafts.changing(draft) as locked:
+        if locked.draft.status == Draft.Status.OPEN:
+            draft_files.discard(locked, kind)
+    current_check(draft, organism)
+
+
+# --- The check of the data files ------------------------------------------------------------------
+#
+# A check of a gigabyte takes seconds, so it runs without the draft's lock, on the files the draft
+# had when it started, and is kept only if the draft still has exactly those files. Whoever changed
+# the files last checks them last, so the draft always ends up with the check of its current files.
+
+CHECK_ATTEMPTS = 3  # files replaced during each of these many checks: give up, the next request checks
+
+
+def _versions(files: dict[str, BulkFile]) -> tuple[str, str]:
+    """Which files these are: their stored names (new for every file received)."""
+    return tuple(files[kind].stored if kind in files else "" for kind in ("metadata", "sequences"))  # type: ignore[return-value]
+
+
+def _fits(check: BulkCheck | None, files: dict[str, BulkFile]) -> bool:
+    return check is not None and "metadata" in files and (check.metadata, check.sequences) == _versions(files)
+
+
+def current_check(draft: Draft, organism: Organism) -> BulkCheck | None:
+    """The check of the draft's current data files, checking them now if nobody has (None without metadata)."""
+    for _ in range(CHECK_ATTEMPTS):
+        files = draft_files.current(draft)
+        existing = BulkCheck.objects.filter(draft=draft).first()
+        if "metadata" not in files:
+            if existing is not None:
+                _forget_check(draft)
+            return None
+        if _fits(existing, files):
+            return existing
+        try:
+            fresh, written = _check_files(draft, organism, files, existing)
+        except Exception:
+            if _versions(draft_files.current(draft)) == _versions(files):
+                raise  # a real failure, not a file replaced under the check
+            continue
+        kept = _publish_check(draft, fresh, written)
+        if kept is not None:
+            return kept
+    return None
+
+
+def _forget_check(draft: Draft) -> None:
+    with drafts.changing(draft) as locked:
+        if "metadata" not in draft_files.current(draft):
+            for check in BulkCheck.objects.filter(draft=draft):
+                locked.delete_later(check.backend_metadata)
+                check.delete()
+
+
+def _check_files(
+    draft: Draft, organism: Organism, files: dict[str, BulkFile], previous: BulkCheck | None
+) -> tuple[BulkCheck, str]:
+    """Check the files (unsaved BulkCheck) and write the backend's metadata if they pass (its stored name)."""
+    metadata, sequences = files["metadata"], files.get("sequences")
+    check = BulkCheck(draft=draft, metadata=metadata.stored, sequences=sequences.stored if sequences else "")
+    written = ""
+    with contextlib.ExitStack() as stack:
+        metadata_path = stack.enter_context(draft_files.local_path(metadata.stored))
+        sequences_path = stack.enter_context(draft_files.local_path(sequences.stored)) if sequences else None
+        try:
+            report = validate(
+                organism,
+                metadata_path,
+                metadata.name,
+                sequences_path,
+                sequences.name if sequences else None,
+                max_bytes=settings.MAX_DECOMPRESSED_SIZE,
+            )
+        except UnreadableFile as exc:
+            check.summary = {"unreadable": exc.message}
+            return check, written
+        check.summary = _summary(report)
+        check.entries = report.entries.ids()
+        check.file_refs = {
+            entry: {category: [[r.name, r.path, r.file_id] for r in refs] for category, refs in categories.items()}
+            for entry, categories in report.file_refs.items()
+        }
+        check.files_columns = report.has_files_columns
+        if report.ok:
+            wire = wire_for(organism, [])
+            check.backend_columns = wire.columns
+            if previous and previous.metadata == metadata.stored and previous.backend_columns == wire.columns:
+                check.backend_metadata = previous.backend_metadata  # only the sequences changed
             else:
-                draft_files.save_report(draft, report)
-                if report.ok:
-                    _prepare_backend_metadata(draft, organism, metadata, metadata_path)
-                summary = {
-                    "ok": report.ok,
-                    "errors": report.counts.errors,
-                    "warnings": report.counts.warnings,
-                    "entries": len(report.entries),
-                    "sequences": report.sequence_count,
-                    "leftOut": report.problems_left_out,
-                    "problems": [
-                        {
-                            "level": p.level,
-                            "file": p.file,
-                            "row": p.row,
-                            "column": p.column,
-                            "entryId": p.entry_id,
-                            "message": p.message,
-                        }
-                        for p in report.problems
-                    ],
-                }
-    draft.values = {**draft.values, "report": summary}
-    draft.save(update_fields=["values", "updated_at"])
+                written = _write_backend_metadata(draft, metadata, metadata_path, wire)
+                check.backend_metadata = written
+    return check, written
 
 
-def _prepare_backend_metadata(draft: Draft, organism: Organism, metadata: dict[str, Any], path: Path) -> None:
-    """Write the TSV a submission without extra files sends, now that the metadata passed its check."""
-    wire = wire_for(organism, [])
-    if draft_files.backend_metadata(draft, metadata["stored"], wire.columns):
-        return  # written from this very file already (only the sequences changed)
+def _summary(report: Report) -> dict[str, Any]:
+    return {
+        "ok": report.ok,
+        "errors": report.counts.errors,
+        "warnings": report.counts.warnings,
+        "entries": len(report.entries),
+        "sequences": report.sequence_count,
+        "leftOut": report.problems_left_out,
+        "problems": [
+            {
+                "level": p.level,
+                "file": p.file,
+                "row": p.row,
+                "column": p.column,
+                "entryId": p.entry_id,
+                "message": p.message,
+            }
+            for p in report.problems
+        ],
+    }
+
+
+def _write_backend_metadata(draft: Draft, metadata: BulkFile, path: Path, wire: files_protocol.Wire) -> str:
+    """The TSV a submission without extra files sends, written now that the metadata passed its check."""
     with tempfile.TemporaryDirectory(prefix="submitportal-", dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp:
         written = Path(tmp) / "metadata.tsv"
         try:
             write_backend_tsv(
-                path, metadata["name"], written, wire.columns, wire.cells, max_bytes=settings.MAX_DECOMPRESSED_SIZE
+                path, metadata.name, written, wire.columns, wire.cells, max_bytes=settings.MAX_DECOMPRESSED_SIZE
             )
         except UnreadableFile:
-            return  # the submit writes it and says what is wrong
-        draft_files.save_backend_metadata(draft, written, metadata["stored"], wire.columns)
+            return ""  # the submit writes it and says what is wrong
+        return draft_files.keep_backend_metadata(draft, written)
 
 
-def plans(draft: Draft, organism: Organism) -> dict[str, linking.CategoryPlan] | None:
+def _publish_check(draft: Draft, check: BulkCheck, written: str) -> BulkCheck | None:
+    """Keep the check if the draft still has the files it read; otherwise drop it (None)."""
+    kept = None
+    try:
+        with drafts.changing(draft) as locked:
+            files = draft_files.current(draft)
+            previous = BulkCheck.objects.filter(draft=draft).first()
+            if _fits(check, files):
+                if check.backend_metadata and check.backend_metadata != written:
+                    # Taken over from the check it replaces: only while that one still has it.
+                    if previous is None or previous.backend_metadata != check.backend_metadata:
+                        check.backend_metadata, check.backend_columns = "", []
+                if previous is not None:
+                    if previous.backend_metadata != check.backend_metadata:
+                        locked.delete_later(previous.backend_metadata)
+                    check.pk = previous.pk
+                check.save()
+                kept = check
+    finally:
+        if kept is None and written:
+            drafts.delete_stored([written])
+    return kept
+
+
+def _links_basis(
+    check: BulkCheck | None,
+) -> tuple[list[str], dict[str, dict[str, list[FileRef]]], dict[str, bool]] | None:
+    if check is None or check.entries is None:
+        return None
+    refs = {
+        entry: {category: [FileRef(*item) for item in items] for category, items in categories.items()}
+        for entry, categories in (check.file_refs or {}).items()
+    }
+    return check.entries, refs, check.files_columns or {}
+
+
+def plans(draft: Draft, organism: Organism, check: BulkCheck | None) -> dict[str, linking.CategoryPlan] | None:
     """How the draft's chosen extra files link to its entries, per category (None without valid metadata)."""
-    basis = draft_files.load_links_basis(draft)
+    basis = _links_basis(check)
     if basis is None:
         return None
     entry_ids, refs, has_columns = basis
@@ -146,28 +262,30 @@ def plans(draft: Draft, organism: Organism) -> dict[str, linking.CategoryPlan] |
 
 def refusals_for(draft: Draft, organism: Organism, category: str, paths: list[str]) -> dict[str, str] | None:
     """Why chosen files cannot belong to any entry (by path), or None while there is no valid metadata."""
-    basis = draft_files.load_links_basis(draft)
+    basis = _links_basis(current_check(draft, organism))
     if basis is None:
         return None
     entry_ids, refs, has_columns = basis
-    plan = linking.plan(category, entry_ids, refs, has_columns.get(category, False), paths)
-    return plan.unreferenced
+    result = linking.plan(category, entry_ids, refs, has_columns.get(category, False), paths)
+    return result.unreferenced
 
 
 def page_state(draft: Draft, organism: Organism) -> dict[str, Any]:
+    check = current_check(draft, organism)
+    files = draft_files.current(draft)
     return {
-        "metadata_file": draft_files.info(draft, "metadata"),
-        "sequences_file": draft_files.info(draft, "sequences"),
-        "report": draft.values.get("report"),
-        "plans": plans(draft, organism) or {},
+        "metadata_file": files.get("metadata"),
+        "sequences_file": files.get("sequences"),
+        "report": check.summary if _fits(check, files) else None,
+        "plans": plans(draft, organism, check) or {},
     }
 
 
-def _ready_links(draft: Draft, organism: Organism) -> list[files_protocol.FileLink]:
+def _ready_links(draft: Draft, organism: Organism, check: BulkCheck) -> list[files_protocol.FileLink]:
     files = ready_files(draft)
     by_path = {(f.category, f.path): f for f in files}
     links: list[files_protocol.FileLink] = []
-    for category, plan in (plans(draft, organism) or {}).items():
+    for category, plan in (plans(draft, organism, check) or {}).items():
         if plan.missing:
             listed = ", ".join(plan.missing[:10]) + (" …" if len(plan.missing) > 10 else "")
             raise SubmitRefused(
@@ -186,15 +304,18 @@ def _ready_links(draft: Draft, organism: Organism) -> list[files_protocol.FileLi
     return links
 
 
-def submit(token: str, draft: Draft, organism: Organism, terms: client.DataUseTerms) -> list[client.SubmittedEntry]:
-    """Send the bulk draft: metadata rewritten to TSV with the links, the FASTA as it came, streamed."""
-    metadata = draft_files.info(draft, "metadata")
-    sequences = draft_files.info(draft, "sequences")
+def _checked(draft: Draft, organism: Organism) -> tuple[BulkFile, BulkFile | None, BulkCheck]:
+    """The claimed draft's files and their check, or SubmitRefused saying what stops the submit."""
+    files = draft_files.current(draft)
+    metadata, sequences = files.get("metadata"), files.get("sequences")
     if not metadata:
         raise SubmitRefused("Please add a metadata file.")
     if organism.consensus_sequences and not sequences:
         raise SubmitRefused("Please add a sequence file.")
-    report = draft.values.get("report") or {}
+    check = current_check(draft, organism)
+    if check is None:
+        raise SubmitRefused("The files could not be checked yet. Please try again in a moment.")
+    report = check.summary
     if report.get("unreadable"):
         raise SubmitRefused(f"The files could not be read: {report['unreadable']}")
     if report.get("errors"):
@@ -202,21 +323,30 @@ def submit(token: str, draft: Draft, organism: Organism, terms: client.DataUseTe
             f"The files have {report['errors']} problem(s) that Loculus would refuse (listed next to the files). "
             "Please correct them and choose the corrected file again."
         )
-    links = _ready_links(draft, organism)
-    wire = wire_for(organism, links)
+    return metadata, sequences, check
+
+
+def submit(token: str, draft: Draft, organism: Organism, terms: client.DataUseTerms) -> list[client.SubmittedEntry]:
+    """Send the bulk draft: metadata rewritten to TSV with the links, the FASTA as it came, streamed.
+
+    The draft is claimed first, so its files cannot change between the checks below and the send.
+    """
     claim(draft)
     try:
+        metadata, sequences, check = _checked(draft, organism)
+        links = _ready_links(draft, organism, check)
+        wire = wire_for(organism, links)
         with tempfile.TemporaryDirectory(prefix="submitportal-") as tmp, contextlib.ExitStack() as stack:
-            prepared = None if links else draft_files.backend_metadata(draft, metadata["stored"], wire.columns)
+            prepared = not links and check.backend_metadata and check.backend_columns == wire.columns
             if prepared:  # written when the files passed their check
-                metadata_stream = stack.enter_context(draft_files.open_stored(prepared))
+                metadata_stream = stack.enter_context(draft_files.open_stored(check.backend_metadata))
                 log.info("draft %s: prepared metadata, no file links, %s", draft.pk, wire.protocol)
             else:
-                metadata_path = stack.enter_context(draft_files.local_path(metadata["stored"]))
+                metadata_path = stack.enter_context(draft_files.local_path(metadata.stored))
                 backend_tsv = Path(tmp) / "metadata.tsv"
                 rows = write_backend_tsv(
                     metadata_path,
-                    metadata["name"],
+                    metadata.name,
                     backend_tsv,
                     wire.columns,
                     wire.cells,
@@ -226,9 +356,9 @@ def submit(token: str, draft: Draft, organism: Organism, terms: client.DataUseTe
                 metadata_stream = stack.enter_context(backend_tsv.open("rb"))
             sequence_part = None
             if sequences:
-                stream = stack.enter_context(draft_files.open_stored(sequences["stored"]))
+                stream = stack.enter_context(draft_files.open_stored(sequences.stored))
                 # The backend picks the format from the name, case-sensitively: give it a plain one.
-                _, compression = split_compression(sequences["name"])
+                _, compression = split_compression(sequences.name)
                 name = f"sequences.fasta{compression or ''}"
                 sequence_part = client.UploadPart(name, stream, "application/octet-stream")
             result = client.submit(

@@ -1,64 +1,79 @@
-"""The bulk files of a draft (metadata and sequences), kept through Django's storage API.
+"""The bulk data files of a draft (metadata and sequences): kept through Django's storage API.
 
 Uploads arrive as Django temporary files on disk (FILE_UPLOAD_TEMP_DIR) and are moved, never read
-into memory. Validation reads them as local files; with a remote storage they are copied to a
-temporary file first. The validation report is kept beside them as JSON, so linking extra files
-does not need to read the metadata again.
+into memory. Every file received gets a storage name of its own, written completely before the
+draft points at it (`BulkFile.stored`), so a reader never sees a half-written file, and a check
+knows exactly which files it read. A replaced file is deleted only after the change is committed.
+Validation reads the files as local files; with a remote storage they are copied to a temporary
+file first.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
 
-from submitportal.bulkfiles.filerefs import FileRef
-from submitportal.bulkfiles.validate import Report
-from submitportal.models import Draft
+from submitportal.drafts import Locked
+from submitportal.models import BulkFile, Draft
 
-KINDS = ("metadata", "sequences")
-
-
-def _folder(draft: Draft) -> str:
-    return f"drafts/{draft.pk}"
+KINDS = tuple(BulkFile.Kind.values)
 
 
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[-150:] or "file"
 
 
-def store(draft: Draft, kind: str, upload: UploadedFile) -> dict[str, Any]:
-    """Keep the uploaded file for the draft, replacing the previous one of this kind."""
-    discard(draft, kind)
-    original = Path(upload.name or kind).name
-    stored = default_storage.save(f"{_folder(draft)}/{kind}/{_safe(original)}", upload)
-    info = {"name": original, "stored": stored, "size": upload.size}
-    draft.values = {**draft.values, kind: info}
-    draft.save(update_fields=["values", "updated_at"])
-    return info
+def fresh_name(draft: Draft, what: str, original: str) -> str:
+    """A storage name no other file of the draft has had (so no request ever writes over another's file)."""
+    return f"drafts/{draft.pk}/{what}-{uuid.uuid4().hex[:16]}-{_safe(original)}"
 
 
-def discard(draft: Draft, kind: str) -> None:
-    info = draft.values.get(kind)
-    if info:
-        default_storage.delete(info["stored"])
-        draft.values = {key: value for key, value in draft.values.items() if key != kind}
-        draft.save(update_fields=["values", "updated_at"])
-    default_storage.delete(_report_name(draft))
-    if kind == "metadata":
-        discard_backend_metadata(draft)
+def keep(draft: Draft, kind: str, upload: UploadedFile) -> str:
+    """Put the received file into the draft storage under a fresh name; the draft does not point at it yet."""
+    return default_storage.save(fresh_name(draft, kind, Path(upload.name or kind).name), upload)
 
 
-def info(draft: Draft, kind: str) -> dict[str, Any] | None:
-    return draft.values.get(kind)
+def keep_backend_metadata(draft: Draft, path: Path) -> str:
+    """Keep the metadata TSV written for the backend (see bulk.check_files) under a fresh name."""
+    with path.open("rb") as written:
+        return default_storage.save(fresh_name(draft, "backend", "metadata.tsv"), File(written))
+
+
+def publish(locked: Locked, kind: str, name: str, stored: str, size: int) -> None:
+    """Make a kept file the draft's file of this kind, replacing the previous one (under the draft's lock)."""
+    previous = BulkFile.objects.filter(draft=locked.draft, kind=kind).first()
+    if previous is None:
+        BulkFile.objects.create(
+            draft=locked.draft, kind=kind, name=name, stored=stored, size=size, received_at=timezone.now()
+        )
+    else:
+        locked.delete_later(previous.stored)
+        previous.name, previous.stored, previous.size, previous.received_at = name, stored, size, timezone.now()
+        previous.save()
+    locked.draft.save(update_fields=["updated_at"])
+
+
+def discard(locked: Locked, kind: str) -> None:
+    for stored in BulkFile.objects.filter(draft=locked.draft, kind=kind).values_list("stored", flat=True):
+        locked.delete_later(stored)
+    BulkFile.objects.filter(draft=locked.draft, kind=kind).delete()
+    locked.draft.save(update_fields=["updated_at"])
+
+
+def current(draft: Draft) -> dict[str, BulkFile]:
+    """The draft's data files now, by kind (read together, so they belong to one moment)."""
+    return {f.kind: f for f in BulkFile.objects.filter(draft=draft)}
 
 
 @contextlib.contextmanager
@@ -77,86 +92,3 @@ def local_path(stored: str) -> Iterator[Path]:
 
 def open_stored(stored: str) -> Any:
     return default_storage.open(stored, "rb")
-
-
-def remove_all(draft: Draft) -> None:
-    for kind in KINDS:
-        discard(draft, kind)
-
-
-# --- The validation report -------------------------------------------------------------------------
-
-
-def _report_name(draft: Draft) -> str:
-    return f"{_folder(draft)}/report.json"
-
-
-def save_report(draft: Draft, report: Report) -> None:
-    data = {
-        "entries": report.entries.ids(),
-        "fileRefs": {
-            entry: {category: [[r.name, r.path, r.file_id] for r in refs] for category, refs in categories.items()}
-            for entry, categories in report.file_refs.items()
-        },
-        "hasFilesColumns": report.has_files_columns,
-    }
-    default_storage.delete(_report_name(draft))
-    with tempfile.TemporaryFile() as out:
-        out.write(json.dumps(data, separators=(",", ":")).encode())
-        out.seek(0)
-        default_storage.save(_report_name(draft), out)
-
-
-@contextlib.contextmanager
-def _reading(name: str) -> Iterator[Any]:
-    with default_storage.open(name, "rb") as stream:
-        yield stream
-
-
-def load_links_basis(draft: Draft) -> tuple[list[str], dict[str, dict[str, list[FileRef]]], dict[str, bool]] | None:
-    """(entry ids, file references, which categories have a column), or None without a valid metadata file."""
-    name = _report_name(draft)
-    if not default_storage.exists(name):
-        return None
-    with _reading(name) as stream:
-        data = json.load(stream)
-    refs = {
-        entry: {category: [FileRef(*item) for item in items] for category, items in categories.items()}
-        for entry, categories in data["fileRefs"].items()
-    }
-    return data["entries"], refs, data["hasFilesColumns"]
-
-
-# --- The metadata as the backend will receive it ----------------------------------------------------
-#
-# Written when the files pass their check, for a submission without extra files, so that the submit
-# only streams files. Kept with the stored metadata file and the columns it was written for; the
-# submit uses it only if both still match, and writes the file itself otherwise.
-
-
-def _backend_metadata_name(draft: Draft) -> str:
-    return f"{_folder(draft)}/backend-metadata.tsv"
-
-
-def save_backend_metadata(draft: Draft, path: Path, source: str, columns: list[str]) -> None:
-    default_storage.delete(_backend_metadata_name(draft))
-    with open(path, "rb") as written:
-        stored = default_storage.save(_backend_metadata_name(draft), written)
-    draft.values = {**draft.values, "backendMetadata": {"stored": stored, "from": source, "columns": columns}}
-    draft.save(update_fields=["values", "updated_at"])
-
-
-def backend_metadata(draft: Draft, source: str, columns: list[str]) -> str | None:
-    """The stored backend TSV written from `source` with `columns` (None if there is no such file)."""
-    prepared = draft.values.get("backendMetadata")
-    if prepared and prepared["from"] == source and prepared["columns"] == columns:
-        return str(prepared["stored"])
-    return None
-
-
-def discard_backend_metadata(draft: Draft) -> None:
-    prepared = draft.values.get("backendMetadata")
-    if prepared:
-        default_storage.delete(prepared["stored"])
-        draft.values = {key: value for key, value in draft.values.items() if key != "backendMetadata"}
-        draft.save(update_fields=["values", "updated_at"])

@@ -1,22 +1,30 @@
-"""Drafts over time: what expires, what an unclear submit may already have done, and clean-up.
+"""Drafts: the one way to change one, what expires, what an unclear submit may already have done, clean-up.
 
-A draft is the portal's own record of a submission in progress. Loculus forgets uploaded files no
-submission uses after about 7 days, so files older than that must be uploaded again. After a
-submit whose outcome is unclear (a timeout), the portal asks Loculus which of the draft's IDs it
-already holds before it offers to submit again.
+A draft is the portal's own record of a submission in progress. The browser sends several requests
+for one draft at once (two file inputs, autosave, upload reports, a second tab), served by several
+threads and processes: every change to a draft happens inside `changing`, which locks the draft's
+row for one short transaction, and changes only its own part of the draft.
+
+Loculus forgets uploaded files no submission uses after about 7 days, so files older than that must
+be uploaded again. After a submit whose outcome is unclear (a timeout), the portal asks Loculus which
+of the draft's IDs it already holds before it offers to submit again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 
-from submitportal import draft_files
 from submitportal.loculus import client
-from submitportal.models import Draft, ExtraFile
+from submitportal.models import BulkCheck, BulkFile, Draft, ExtraFile
 
 log = logging.getLogger("submitportal.drafts")
 
@@ -26,7 +34,63 @@ STALE_REASON = (
     "Uploaded more than 7 days ago: Loculus discards uploaded files that no submission uses after 7 days. "
     "Please upload this file again."
 )
-UNCLEAR = "unclearSubmitAt"
+
+
+# --- Changing a draft ----------------------------------------------------------------------------
+
+
+class DraftGone(Http404):
+    """The draft was deleted while this request worked on it."""
+
+
+@dataclass
+class Locked:
+    """A draft locked for one change: `draft` is read fresh under the lock."""
+
+    draft: Draft
+    doomed: list[str] = field(default_factory=list)
+
+    def delete_later(self, stored: str) -> None:
+        """Delete this stored file once the change is committed (never while it may still be rolled back)."""
+        if stored:
+            self.doomed.append(stored)
+
+
+@contextlib.contextmanager
+def changing(draft: Draft) -> Iterator[Locked]:
+    """Lock the draft for one change and give it fresh; files given up are deleted after the commit.
+
+    PostgreSQL locks the draft's row (other changes of the same draft wait; reads do not); SQLite
+    takes its database-wide write lock at the start of the transaction (settings: IMMEDIATE). Keep
+    the block short: no backend calls, no checks of big files inside it.
+    """
+    with transaction.atomic():
+        fresh = Draft.objects.select_for_update().filter(pk=draft.pk).first()
+        if fresh is None:
+            raise DraftGone("This draft has been deleted.")
+        locked = Locked(fresh)
+        yield locked
+    delete_stored(locked.doomed)
+
+
+def delete_stored(names: list[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except Exception:  # a leftover file harms nothing; the operator learns of it, the user's change stands
+            log.exception("Could not delete the draft file %s", name)
+
+
+def keep_values(draft: Draft, typed: Mapping[str, str]) -> Draft:
+    """Keep what the user typed (merged into what the draft has), unless the draft is no longer open."""
+    with changing(draft) as locked:
+        if locked.draft.status == Draft.Status.OPEN:
+            locked.draft.values = {**locked.draft.values, **typed}
+            locked.draft.save(update_fields=["values", "updated_at"])
+    return locked.draft
+
+
+# --- Over time -----------------------------------------------------------------------------------
 
 
 def expire_stale_files(draft: Draft) -> int:
@@ -34,17 +98,22 @@ def expire_stale_files(draft: Draft) -> int:
     if draft.status != Draft.Status.OPEN:
         return 0
     cutoff = timezone.now() - LOCULUS_UPLOAD_RETENTION
-    stale = draft.files.filter(status=ExtraFile.Status.UPLOADED, uploaded_at__lt=cutoff)
-    return stale.update(status=ExtraFile.Status.FAILED, error=STALE_REASON, urls=[])
+    if not draft.files.filter(status=ExtraFile.Status.UPLOADED, uploaded_at__lt=cutoff).exists():
+        return 0
+    with changing(draft) as locked:
+        if locked.draft.status != Draft.Status.OPEN:
+            return 0
+        stale = locked.draft.files.filter(status=ExtraFile.Status.UPLOADED, uploaded_at__lt=cutoff)
+        return stale.update(status=ExtraFile.Status.FAILED, error=STALE_REASON, urls=[])
 
 
 def mark_unclear(draft: Draft) -> None:
-    draft.values = {**draft.values, UNCLEAR: timezone.now().isoformat()}
-    draft.save(update_fields=["values", "updated_at"])
+    Draft.objects.filter(pk=draft.pk).update(unclear_submit_at=timezone.now())
+    draft.unclear_submit_at = timezone.now()
 
 
 def is_unclear(draft: Draft) -> bool:
-    return UNCLEAR in draft.values
+    return draft.unclear_submit_at is not None
 
 
 @dataclass(frozen=True)
@@ -71,32 +140,46 @@ def already_received(token: str, draft: Draft, submission_ids: list[str]) -> lis
 def settle_unclear(token: str, draft: Draft, submission_ids: list[str]) -> list[Found]:
     """After an unclear submit: what Loculus has. Everything there → the draft counts as submitted."""
     found = already_received(token, draft, submission_ids)
-    if found and {f.submission_id for f in found} == set(submission_ids):
-        draft.status = Draft.Status.SUBMITTED
-        draft.result = {
-            "entries": [
-                {"submissionId": f.submission_id, "accession": f.accession, "version": f.version} for f in found
-            ],
-            "groupId": draft.group_id,
-            "foundAfterTimeout": True,
-        }
-        draft.save(update_fields=["status", "result", "updated_at"])
-        log.info("draft %s: all %d entries found in Loculus after an unclear submit", draft.pk, len(found))
-    elif not found:
-        draft.values = {key: value for key, value in draft.values.items() if key != UNCLEAR}
-        draft.save(update_fields=["values", "updated_at"])
+    with changing(draft) as locked:
+        if locked.draft.status != Draft.Status.OPEN:
+            pass  # another request settled it meanwhile
+        elif found and {f.submission_id for f in found} == set(submission_ids):
+            locked.draft.status = Draft.Status.SUBMITTED
+            locked.draft.result = {
+                "entries": [
+                    {"submissionId": f.submission_id, "accession": f.accession, "version": f.version} for f in found
+                ],
+                "groupId": locked.draft.group_id,
+                "foundAfterTimeout": True,
+            }
+            locked.draft.save(update_fields=["status", "result", "updated_at"])
+            log.info("draft %s: all %d entries found in Loculus after an unclear submit", draft.pk, len(found))
+        elif not found:
+            locked.draft.unclear_submit_at = None
+            locked.draft.save(update_fields=["unclear_submit_at", "updated_at"])
+    draft.status, draft.result, draft.unclear_submit_at = (
+        locked.draft.status,
+        locked.draft.result,
+        locked.draft.unclear_submit_at,
+    )
     return found
 
 
 def remove(draft: Draft) -> None:
     """Delete a draft with its stored files (its uploads in Loculus expire by themselves)."""
-    draft_files.remove_all(draft)
-    draft.delete()
+    with changing(draft) as locked:
+        for stored in BulkFile.objects.filter(draft=draft).values_list("stored", flat=True):
+            locked.delete_later(stored)
+        for stored in BulkCheck.objects.filter(draft=draft).values_list("backend_metadata", flat=True):
+            locked.delete_later(stored)
+        locked.draft.delete()
 
 
 def remove_older_than(days: int) -> int:
     cutoff = timezone.now() - timedelta(days=days)
-    old = list(Draft.objects.filter(updated_at__lt=cutoff))
-    for draft in old:
-        remove(draft)
-    return len(old)
+    removed = 0
+    for draft in Draft.objects.filter(updated_at__lt=cutoff):
+        with contextlib.suppress(DraftGone):  # deleted by its user meanwhile: gone either way
+            remove(draft)
+            removed += 1
+    return removed

@@ -47,7 +47,13 @@ class GroupChoice(models.Model):
 
 
 class Draft(models.Model):
-    """A submission in progress, owned by one user. Nothing here is sent until the user submits."""
+    """A submission in progress, owned by one user. Nothing here is sent until the user submits.
+
+    Each part of a draft lives in its own place, so that requests changing different parts at the
+    same time (autosave, a file check, a group change, extra files) never write over each other:
+    the typed values here, the bulk data files as `BulkFile` rows, their check as one `BulkCheck`,
+    the extra files as `ExtraFile` rows. Every change locks the draft first (`drafts.changing`).
+    """
 
     class Kind(models.TextChoices):
         FORM = "form", "Single entry"
@@ -63,9 +69,12 @@ class Draft(models.Model):
     organism = models.CharField(max_length=200)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     group_id = models.IntegerField(null=True, blank=True)
+    # What the user typed: the form's fields and sequences, the data use terms and confirmations.
     values = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
     result = models.JSONField(null=True, blank=True)
+    # A submit got no answer in time: before sending again, ask Loculus what it already has.
+    unclear_submit_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -74,6 +83,57 @@ class Draft(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} draft of {self.user} for {self.organism}"
+
+
+class BulkFile(models.Model):
+    """A bulk draft's metadata or sequence file: at most one of each kind, replaced whole.
+
+    `stored` is the file's name in the draft storage, new for every file received, so it also
+    names this version of the draft's file: a check is valid for exactly the names it read.
+    """
+
+    class Kind(models.TextChoices):
+        METADATA = "metadata", "Metadata file"
+        SEQUENCES = "sequences", "Sequence file"
+
+    draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="bulk_files")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    name = models.CharField(max_length=1024)  # as the user's file was called
+    stored = models.CharField(max_length=1024, unique=True)
+    size = models.BigIntegerField()
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["draft", "kind"], name="one_bulk_file_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name}"
+
+
+class BulkCheck(models.Model):
+    """The check of a bulk draft's data files, for exactly the stored files it read (one per draft).
+
+    A check runs without holding the draft's lock and is kept only if the draft still has the files
+    it read; the page never shows a verdict about files the draft no longer has.
+    """
+
+    draft = models.OneToOneField(Draft, on_delete=models.CASCADE, related_name="bulk_check")
+    metadata = models.CharField(max_length=1024)  # BulkFile.stored of the files checked
+    sequences = models.CharField(max_length=1024, blank=True)
+    # What the page shows: counts and the first problems, or {"unreadable": message}.
+    summary = models.JSONField()
+    # For linking extra files (absent if the metadata could not be read): entry IDs in file order,
+    # the files.<category> references per entry, and which categories have a column.
+    entries = models.JSONField(null=True, blank=True)
+    file_refs = models.JSONField(null=True, blank=True)
+    files_columns = models.JSONField(null=True, blank=True)
+    # The metadata as the backend receives it when no extra files are linked, written at the check.
+    backend_metadata = models.CharField(max_length=1024, blank=True)
+    backend_columns = models.JSONField(default=list, blank=True)
+    checked_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"check of {self.metadata} and {self.sequences or 'no sequences'}"
 
 
 class ExtraFile(models.Model):

@@ -168,8 +168,15 @@ TEMPLATES = [
 
 DATABASES = {"default": database_from_url(env_str("DATABASE_URL", "sqlite:///db.sqlite3"))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Writers wait for each other (e.g. two requests refreshing the same token) instead of failing.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 30}
+    # Writers wait for each other instead of failing with "database is locked": every transaction
+    # takes the write lock when it begins (IMMEDIATE), so one that read cannot be refused when it
+    # writes; SQLite has no row locks, so this also serialises the drafts' locked changes. In WAL
+    # mode readers never wait for a writer.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL",
+    }
     # Tests use a real file, so that concurrent requests lock as they do in production.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -11,7 +11,7 @@ import logging
 import tempfile
 from pathlib import Path
 
-from django.db import transaction
+from django.utils import timezone
 
 from submitportal import tsv
 from submitportal.loculus import client, files_protocol
@@ -27,9 +27,10 @@ class SubmitRefused(Exception):
 
 
 def claim(draft: Draft) -> None:
+    """OPEN → SUBMITTING, or SubmitRefused. From here on nothing of the draft changes but its outcome."""
     claimed = Draft.objects.filter(pk=draft.pk, status=Draft.Status.OPEN).update(status=Draft.Status.SUBMITTING)
+    draft.refresh_from_db()
     if not claimed:
-        draft.refresh_from_db()
         if draft.status == Draft.Status.SUBMITTED:
             raise SubmitRefused("This entry has already been submitted.")
         raise SubmitRefused("This entry is being submitted right now (perhaps from another tab). Please wait.")
@@ -92,26 +93,26 @@ def write_single_entry(
 
 
 def record_result(draft: Draft, result: list[client.SubmittedEntry], wire: files_protocol.Wire) -> None:
-    with transaction.atomic():
-        draft.status = Draft.Status.SUBMITTED
-        draft.result = {
-            "entries": [
-                {"submissionId": e.submission_id, "accession": e.accession, "version": e.version} for e in result
-            ],
-            "groupId": draft.group_id,
-            "filesProtocol": wire.protocol.value if wire.protocol else None,
-        }
-        draft.save(update_fields=["status", "result", "updated_at"])
+    draft.status = Draft.Status.SUBMITTED
+    draft.result = {
+        "entries": [{"submissionId": e.submission_id, "accession": e.accession, "version": e.version} for e in result],
+        "groupId": draft.group_id,
+        "filesProtocol": wire.protocol.value if wire.protocol else None,
+    }
+    draft.unclear_submit_at = None
+    Draft.objects.filter(pk=draft.pk, status=Draft.Status.SUBMITTING).update(
+        status=draft.status, result=draft.result, unclear_submit_at=None, updated_at=timezone.now()
+    )
 
 
 def submit_single_entry(
     token: str, draft: Draft, organism: Organism, entry: Entry, terms: client.DataUseTerms
 ) -> list[client.SubmittedEntry]:
     """Send one entry with its extra files. Raises SubmitRefused or a client.LoculusError."""
-    links = file_links(draft, entry.submission_id)
-    wire = wire_for(organism, links)
     claim(draft)
     try:
+        links = file_links(draft, entry.submission_id)
+        wire = wire_for(organism, links)
         with tempfile.TemporaryDirectory(prefix="submitportal-") as tmp:
             metadata_path, fasta_path = write_single_entry(organism, entry, wire, Path(tmp))
             with (

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from submitportal import file_names
+from submitportal import drafts, file_names
 from submitportal.loculus import client
 from submitportal.models import Draft, ExtraFile
 
@@ -78,113 +78,146 @@ def _problem(path: str, size: int) -> str | None:
 
 def add_files(
     draft: Draft, category: str, selected: list[Selected], refusals: dict[str, str] | None = None
-) -> list[ExtraFile]:
+) -> list[ExtraFile] | None:
     """Record the chosen files (replacing any at the same path), refusing those Loculus would not take.
 
     No upload URL is asked for yet: the browser asks for them in batches just before it uploads
     (prepare), because they expire after 30 minutes. `refusals` are reasons found by the caller
-    (e.g. a file that belongs to no entry), by path.
+    (e.g. a file that belongs to no entry), by path. None: the draft is no longer open.
     """
     refusals = refusals or {}
-    records: list[ExtraFile] = []
-    for item in selected:
-        if file_names.is_hidden(item.path):
-            continue
-        ExtraFile.objects.filter(draft=draft, category=category, path=item.path).delete()
-        problem = _problem(item.path, item.size) or refusals.get(item.path)
-        records.append(
-            ExtraFile.objects.create(
-                draft=draft,
-                category=category,
-                path=item.path,
-                size=item.size,
-                group_id=draft.group_id,
-                status=ExtraFile.Status.REFUSED if problem else ExtraFile.Status.PENDING,
-                error=problem or "",
+    chosen = {item.path: item for item in selected if not file_names.is_hidden(item.path)}
+    with drafts.changing(draft) as locked:
+        if locked.draft.status != Draft.Status.OPEN:
+            return None
+        ExtraFile.objects.filter(draft=draft, category=category, path__in=list(chosen)).delete()
+        records = []
+        for item in chosen.values():
+            problem = _problem(item.path, item.size) or refusals.get(item.path)
+            records.append(
+                ExtraFile(
+                    draft=locked.draft,
+                    category=category,
+                    path=item.path,
+                    size=item.size,
+                    group_id=locked.draft.group_id,
+                    status=ExtraFile.Status.REFUSED if problem else ExtraFile.Status.PENDING,
+                    error=problem or "",
+                )
             )
-        )
-    return records
+        created = ExtraFile.objects.bulk_create(records)
+        locked.draft.save(update_fields=["updated_at"])
+    return created
 
 
-def prepare(token: str, draft: Draft, files: list[ExtraFile], *, fresh: bool = False) -> list[ExtraFile]:
-    """Upload URLs for these files, asked for now: reused while valid for the draft's group, else new.
+def prepare(token: str, draft: Draft, pks: list[int], *, fresh: bool = False) -> list[ExtraFile]:
+    """Upload URLs for these files of the draft, asked for now: reused while valid for its group, else new.
 
-    `fresh` forces new URLs (the browser was refused with the old ones).
+    `fresh` forces new URLs (the browser was refused with the old ones). Loculus is asked without the
+    draft's lock; the URLs are kept only for files still waiting, and only if the draft's group is
+    still the one they were asked for. Returns the files as they are now.
     """
-    waiting = [f for f in files if f.status in (ExtraFile.Status.PENDING, ExtraFile.Status.FAILED)]
-    stale = [f for f in waiting if fresh or not _usable(f)]
-    for f in waiting:
-        if f not in stale and f.status != ExtraFile.Status.PENDING:
-            f.status = ExtraFile.Status.PENDING
-            f.error = ""
-            f.save(update_fields=["status", "error"])
-    for f in stale:
-        f.status = ExtraFile.Status.PENDING  # request_urls marks the ones Loculus refuses as failed
-    request_urls(token, draft, stale)
-    return files
+    group_id = Draft.objects.filter(pk=draft.pk).values_list("group_id", flat=True).first()
+    waiting = list(
+        ExtraFile.objects.filter(
+            draft=draft, pk__in=pks, status__in=(ExtraFile.Status.PENDING, ExtraFile.Status.FAILED)
+        )
+    )
+    stale = [f for f in waiting if fresh or not _usable(f, group_id)]
+    targets, failure = request_urls(token, group_id, stale)
+    with drafts.changing(draft) as locked:
+        if locked.draft.status == Draft.Status.OPEN:
+            now = {f.pk: f for f in ExtraFile.objects.filter(draft=draft, pk__in=[f.pk for f in waiting])}
+            for f in waiting:
+                current = now.get(f.pk)
+                if current is None or current.status not in (ExtraFile.Status.PENDING, ExtraFile.Status.FAILED):
+                    continue  # removed, uploaded or refused meanwhile
+                if f in stale:
+                    target = targets.get(f.pk)
+                    if locked.draft.group_id != group_id:
+                        continue  # the group changed meanwhile: the group change marked the file
+                    if target is None:
+                        _set(current, status=ExtraFile.Status.FAILED, error=failure)
+                    else:
+                        _set(current, **_with_target(current, target, group_id))
+                elif current.status == ExtraFile.Status.FAILED and current.group_id == locked.draft.group_id:
+                    _set(current, status=ExtraFile.Status.PENDING, error="")
+    return list(ExtraFile.objects.filter(draft=draft, pk__in=pks))
 
 
-def _usable(upload: ExtraFile) -> bool:
+def _set(upload: ExtraFile, **fields: object) -> None:
+    for name, value in fields.items():
+        setattr(upload, name, value)
+    ExtraFile.objects.filter(pk=upload.pk).update(**fields)
+
+
+def _usable(upload: ExtraFile, group_id: int | None) -> bool:
     return bool(
         upload.urls
-        and upload.group_id == upload.draft.group_id
+        and upload.group_id == group_id
         and upload.urls_expire_at is not None
         and upload.urls_expire_at - EXPIRY_MARGIN > timezone.now()
     )
 
 
-def request_urls(token: str, draft: Draft, files: list[ExtraFile]) -> None:
-    """Fresh upload URLs for these files, for the draft's group, in as few backend calls as possible.
+Target = client.UploadTarget | client.MultipartTarget
+
+
+def request_urls(token: str, group_id: int | None, files: list[ExtraFile]) -> tuple[dict[int, Target], str]:
+    """Fresh upload URLs for these files, for the group, in as few backend calls as possible.
 
     Files below the threshold get single-PUT URLs (one call for all of them); larger ones get
-    multipart URLs (one call per part count).
+    multipart URLs (one call per part count). Returns the targets by file, and why the missing
+    ones have none.
     """
     small = [f for f in files if f.size < settings.UPLOAD_MULTIPART_THRESHOLD]
     by_parts: dict[int, list[ExtraFile]] = defaultdict(list)
     for f in files:
         if f.size >= settings.UPLOAD_MULTIPART_THRESHOLD:
             by_parts[part_plan(f.size)[1]].append(f)
+    targets: dict[int, Target] = {}
+    failure = ""
+    asks: list[tuple[list[ExtraFile], Callable[[], Sequence[Target]]]] = []
     if small:
-        _fill(small, lambda: client.request_upload(token, group_id=draft.group_id, number_files=len(small)))
+        asks.append((small, lambda: client.request_upload(token, group_id=group_id, number_files=len(small))))
     for count, batch in by_parts.items():
-        _fill(
-            batch,
-            lambda batch=batch, count=count: client.request_multipart_upload(
-                token, group_id=draft.group_id, number_files=len(batch), number_parts=count
-            ),
+        asks.append(
+            (
+                batch,
+                lambda batch=batch, count=count: client.request_multipart_upload(
+                    token, group_id=group_id, number_files=len(batch), number_parts=count
+                ),
+            )
         )
+    for batch, ask in asks:
+        try:
+            answer = ask()
+        except client.Unauthorized:
+            raise  # the user signs in again; the middleware keeps the page
+        except client.LoculusError as exc:
+            failure = f"Loculus did not hand out an upload address: {exc.detail}"
+            continue
+        _check_origins(answer)
+        targets.update({f.pk: target for f, target in zip(batch, answer, strict=True)})
+    return targets, failure
 
 
-def _fill(files: list[ExtraFile], ask: Callable[[], Sequence[client.UploadTarget | client.MultipartTarget]]) -> None:
-    try:
-        targets = ask()
-    except client.Unauthorized:
-        raise  # the user signs in again; the middleware keeps the page
-    except client.LoculusError as exc:
-        for f in files:
-            f.status = ExtraFile.Status.FAILED
-            f.error = f"Loculus did not hand out an upload address: {exc.detail}"
-            f.save(update_fields=["status", "error"])
-        return
-    now = timezone.now()
-    _check_origins(targets)
-    for f, target in zip(files, targets, strict=True):
-        f.file_id = target.file_id
-        f.group_id = f.draft.group_id
-        if isinstance(target, client.UploadTarget):
-            f.method = ExtraFile.Method.SINGLE
-            f.urls = [target.url]
-            f.headers = dict(target.headers)
-            f.part_size = None
-        else:
-            f.method = ExtraFile.Method.MULTIPART
-            f.urls = list(target.urls)
-            f.headers = {}
-            f.part_size = part_plan(f.size)[0]
-        f.urls_expire_at = min(_expiry_of(url) for url in f.urls) if f.urls else now
-        f.status = ExtraFile.Status.PENDING
-        f.error = ""
-        f.save()
+def _with_target(upload: ExtraFile, target: Target, group_id: int | None) -> dict[str, object]:
+    if isinstance(target, client.UploadTarget):
+        urls = [target.url]
+        fields = {"method": ExtraFile.Method.SINGLE, "headers": dict(target.headers), "part_size": None}
+    else:
+        urls = list(target.urls)
+        fields = {"method": ExtraFile.Method.MULTIPART, "headers": {}, "part_size": part_plan(upload.size)[0]}
+    return {
+        **fields,
+        "file_id": target.file_id,
+        "group_id": group_id,
+        "urls": urls,
+        "urls_expire_at": min(_expiry_of(url) for url in urls) if urls else timezone.now(),
+        "status": ExtraFile.Status.PENDING,
+        "error": "",
+    }
 
 
 UNLISTED_ORIGINS_KEY = "unlisted-s3-origins"
@@ -217,90 +250,121 @@ def unlisted_origins() -> list[str]:
     return [origin for origin in cache.get(UNLISTED_ORIGINS_KEY) or () if origin not in settings.S3_ORIGINS]
 
 
-def mark_uploaded(token: str, upload: ExtraFile, etags: list[str]) -> ExtraFile:
-    """The browser says the bytes are in S3. Multipart uploads are completed with Loculus first."""
-    if upload.status == ExtraFile.Status.UPLOADED:
-        return upload
-    if upload.method == ExtraFile.Method.MULTIPART:
-        if len(etags) != len(upload.urls) or not all(etags):
-            return mark_failed(upload, "The browser did not report every part of this file. Please retry.")
+@dataclass(frozen=True)
+class Finished:
+    """The browser's report of one file whose bytes are in S3."""
+
+    pk: int
+    etags: list[str]
+    file_id: str | None = None  # the file the browser uploaded to (as prepare gave it)
+
+
+MOVED_ON = (
+    "The upload address of this file changed while it was uploading (the submitting group changed?). Please retry."
+)
+
+
+def mark_uploaded(token: str, draft: Draft, reports: list[Finished]) -> list[ExtraFile]:
+    """Files the browser finished. Multipart uploads are completed with Loculus (one call for all of them)
+    before the files are marked uploaded; a file changed meanwhile (removed, regrouped, given new
+    URLs) keeps what the other request gave it. Returns the files as they are now.
+    """
+    by_pk = {report.pk: report for report in reports}
+    files = list(ExtraFile.objects.filter(draft=draft, pk__in=list(by_pk), status=ExtraFile.Status.PENDING))
+    verdicts: dict[int, str] = {}  # pk → "" (uploaded) or why not
+    completions: list[ExtraFile] = []
+    for upload in files:
+        report = by_pk[upload.pk]
+        if report.file_id and report.file_id != upload.file_id:
+            verdicts[upload.pk] = MOVED_ON
+        elif upload.method == ExtraFile.Method.MULTIPART:
+            if len(report.etags) != len(upload.urls) or not all(report.etags):
+                verdicts[upload.pk] = "The browser did not report every part of this file. Please retry."
+            else:
+                completions.append(upload)
+        else:
+            verdicts[upload.pk] = ""
+    if completions:
+        verdicts.update(_complete(token, completions, by_pk))
+    with drafts.changing(draft) as locked:
+        group_id = locked.draft.group_id
+        for upload in ExtraFile.objects.filter(draft=draft, pk__in=list(verdicts), status=ExtraFile.Status.PENDING):
+            before = next(f for f in files if f.pk == upload.pk)
+            if upload.file_id != before.file_id or upload.group_id != group_id:
+                continue  # new URLs or another group meanwhile: not what the browser uploaded
+            if verdicts[upload.pk]:
+                _set(upload, status=ExtraFile.Status.FAILED, error=verdicts[upload.pk][:1000])
+            else:
+                _set(upload, status=ExtraFile.Status.UPLOADED, error="", uploaded_at=timezone.now())
+                log.info("draft %s: %s/%s uploaded as file %s", draft.pk, upload.category, upload.path, upload.file_id)
+    return list(ExtraFile.objects.filter(draft=draft, pk__in=list(by_pk)))
+
+
+def _complete(token: str, uploads: list[ExtraFile], by_pk: dict[int, Finished]) -> dict[int, str]:
+    """Complete multipart uploads with Loculus; why each one failed ("" if it did not)."""
+    if len(uploads) > 1:
         try:
-            client.complete_multipart_upload(token, [client.CompletedUpload(upload.file_id, tuple(etags))])
+            client.complete_multipart_upload(
+                token, [client.CompletedUpload(f.file_id, tuple(by_pk[f.pk].etags)) for f in uploads]
+            )
+            return {f.pk: "" for f in uploads}
+        except client.Unauthorized:
+            raise
+        except client.LoculusError as exc:
+            # Not atomic across files: completing them one by one tells which one failed and why.
+            log.info("draft %s: completing %d uploads at once failed (%s)", uploads[0].draft_id, len(uploads), exc)
+    verdicts = {}
+    for upload in uploads:
+        try:
+            client.complete_multipart_upload(
+                token, [client.CompletedUpload(upload.file_id, tuple(by_pk[upload.pk].etags))]
+            )
+            verdicts[upload.pk] = ""
         except client.Unauthorized:
             raise
         except client.Rejected as exc:
-            if "already been completed" not in exc.detail:
-                return mark_failed(upload, f"Loculus could not put the parts together: {exc.detail}")
+            done_before = "already been completed" in exc.detail
+            verdicts[upload.pk] = "" if done_before else f"Loculus could not put the parts together: {exc.detail}"
         except client.LoculusError as exc:
-            return mark_failed(upload, f"Loculus could not put the parts together: {exc.detail}")
-    return _uploaded(upload)
+            verdicts[upload.pk] = f"Loculus could not put the parts together: {exc.detail}"
+    return verdicts
 
 
-def mark_many_uploaded(token: str, reports: list[tuple[ExtraFile, list[str]]]) -> list[ExtraFile]:
-    """Many files the browser finished: one backend call completes all the multipart ones."""
-    done: list[ExtraFile] = []
-    completions: list[tuple[ExtraFile, list[str]]] = []
-    for upload, etags in reports:
-        if upload.status != ExtraFile.Status.PENDING:
-            done.append(upload)
-        elif upload.method == ExtraFile.Method.MULTIPART:
-            if len(etags) != len(upload.urls) or not all(etags):
-                done.append(mark_failed(upload, "The browser did not report every part of this file. Please retry."))
-            else:
-                completions.append((upload, etags))
-        else:
-            done.append(_uploaded(upload))
-    if completions:
-        try:
-            client.complete_multipart_upload(
-                token, [client.CompletedUpload(upload.file_id, tuple(etags)) for upload, etags in completions]
-            )
-        except client.Unauthorized:
-            raise
-        except client.LoculusError:
-            # Not atomic across files: complete them one by one to tell which one failed and why.
-            done.extend(mark_uploaded(token, upload, etags) for upload, etags in completions)
-        else:
-            done.extend(_uploaded(upload) for upload, _ in completions)
-    return done
-
-
-def _uploaded(upload: ExtraFile) -> ExtraFile:
-    upload.status = ExtraFile.Status.UPLOADED
-    upload.error = ""
-    upload.uploaded_at = timezone.now()
-    upload.save(update_fields=["status", "error", "uploaded_at"])
-    log.info("draft %s: %s/%s uploaded as file %s", upload.draft_id, upload.category, upload.path, upload.file_id)
-    return upload
-
-
-def mark_failed(upload: ExtraFile, reason: str) -> ExtraFile:
-    if upload.status == ExtraFile.Status.UPLOADED:
-        return upload
-    upload.status = ExtraFile.Status.FAILED
-    upload.error = reason[:1000] or "The upload failed."
-    upload.save(update_fields=["status", "error"])
-    return upload
-
-
-def retry(upload: ExtraFile) -> ExtraFile:
-    """Back in the queue; the browser prepares it again (fresh URLs if the old ones are stale)."""
-    if upload.status in (ExtraFile.Status.UPLOADED, ExtraFile.Status.REFUSED):
-        return upload
-    upload.status = ExtraFile.Status.PENDING
-    upload.error = ""
-    upload.save(update_fields=["status", "error"])
-    return upload
-
-
-def regroup(draft: Draft, group_name: str) -> int:
-    """The draft's group changed: files uploaded for another group must be uploaded again."""
-    others = (
-        ExtraFile.objects.filter(draft=draft).exclude(group_id=draft.group_id).exclude(status=ExtraFile.Status.REFUSED)
+def mark_failed(draft: Draft, pk: int, reason: str) -> None:
+    """The browser gave up on a file; an uploaded file stays uploaded."""
+    ExtraFile.objects.filter(draft=draft, pk=pk, status=ExtraFile.Status.PENDING).update(
+        status=ExtraFile.Status.FAILED, error=reason[:1000] or "The upload failed."
     )
-    count = others.update(
+
+
+def retry(draft: Draft, pk: int) -> None:
+    """Back in the queue; the browser prepares it again (fresh URLs if the old ones are stale)."""
+    with drafts.changing(draft) as locked:
+        if locked.draft.status == Draft.Status.OPEN:
+            ExtraFile.objects.filter(draft=draft, pk=pk, status=ExtraFile.Status.FAILED).update(
+                status=ExtraFile.Status.PENDING, error=""
+            )
+
+
+def remove(draft: Draft, pk: int) -> bool:
+    """Remove a file from the draft (False: the draft is no longer open)."""
+    with drafts.changing(draft) as locked:
+        if locked.draft.status != Draft.Status.OPEN:
+            return False
+        ExtraFile.objects.filter(draft=draft, pk=pk).delete()
+        locked.draft.save(update_fields=["updated_at"])
+    return True
+
+
+def regroup(locked: drafts.Locked, group_name: str) -> int:
+    """The draft's group changed (under its lock): files uploaded for another group must be uploaded again."""
+    others = (
+        ExtraFile.objects.filter(draft=locked.draft)
+        .exclude(group_id=locked.draft.group_id)
+        .exclude(status=ExtraFile.Status.REFUSED)
+    )
+    return others.update(
         status=ExtraFile.Status.FAILED,
         error=f"This file was uploaded for another submitting group. Please upload it again for {group_name}.",
         urls=[],
     )
-    return count

@@ -22,7 +22,7 @@ import pytest
 from django.test import Client
 
 from sandbox.launcher import RunningSandbox
-from submitportal.models import Draft, ExtraFile
+from submitportal.models import BulkCheck, BulkFile, Draft, ExtraFile
 
 pytestmark = pytest.mark.django_db
 
@@ -236,10 +236,9 @@ def test_a_raw_upload_keeps_its_name_and_is_checked(signed_in: Client, bulk_draf
     send(signed_in, bulk_draft, "sequences", "Proben März.fasta", FASTA.encode(), raw=True)
     page = send(signed_in, bulk_draft, "metadata", "m.tsv", GOOD.encode(), raw=True)
     assert "Proben März.fasta" in page
-    bulk_draft.refresh_from_db()
-    assert bulk_draft.values["sequences"]["name"] == "Proben März.fasta"
-    assert bulk_draft.values["sequences"]["size"] == len(FASTA.encode())
-    assert bulk_draft.values["report"]["ok"] is True
+    sequences = BulkFile.objects.get(draft=bulk_draft, kind="sequences")
+    assert (sequences.name, sequences.size) == ("Proben März.fasta", len(FASTA.encode()))
+    assert BulkCheck.objects.get(draft=bulk_draft).summary["ok"] is True
 
 
 @pytest.mark.parametrize(
@@ -256,8 +255,7 @@ def test_a_raw_upload_without_a_usable_name_is_refused(
     response = post_raw(signed_in, bulk_draft, "metadata", GOOD.encode(), HTTP_HX_REQUEST="true", **headers)
     assert response.status_code == 200
     assert shown in html.unescape(response.content.decode())
-    bulk_draft.refresh_from_db()
-    assert "metadata" not in bulk_draft.values
+    assert not BulkFile.objects.filter(draft=bulk_draft).exists()
 
 
 def test_a_raw_upload_cut_short_is_not_kept(signed_in: Client, bulk_draft: Draft, settings: Any) -> None:
@@ -278,8 +276,7 @@ def test_a_raw_upload_cut_short_is_not_kept(signed_in: Client, bulk_draft: Draft
     assert response.status_code == 200
     page = html.unescape(response.content.decode()).replace("\xa0", " ")  # sizes keep their unit on the line
     assert "The upload of “second.tsv” stopped after 10.0 KB of 30.0 KB, so the file was not kept." in page
-    bulk_draft.refresh_from_db()
-    assert bulk_draft.values["metadata"]["name"] == "first.tsv"
+    assert BulkFile.objects.get(draft=bulk_draft, kind="metadata").name == "first.tsv"
     assert set(Path(settings.FILE_UPLOAD_TEMP_DIR).iterdir()) == before
 
 

@@ -11,9 +11,8 @@ from django.core.files.storage import default_storage
 from django.test import Client
 
 from sandbox.launcher import RunningSandbox
-from submitportal import draft_files
 from submitportal.loculus import client
-from submitportal.models import Draft
+from submitportal.models import BulkCheck, BulkFile, Draft
 
 pytestmark = pytest.mark.django_db
 
@@ -70,12 +69,11 @@ def test_bulk_files_are_kept_checked_and_submitted_from_an_s3_bucket(
     keys = sorted(
         o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=f"submitportal/drafts/{draft.pk}/")["Contents"]
     )
-    assert keys == [
-        f"submitportal/drafts/{draft.pk}/backend-metadata.tsv",  # what the submit sends, prepared at the check
-        f"submitportal/drafts/{draft.pk}/metadata/metadata.tsv",
-        f"submitportal/drafts/{draft.pk}/report.json",
-        f"submitportal/drafts/{draft.pk}/sequences/sequences.fasta",
-    ]
+    check = BulkCheck.objects.get(draft=draft)
+    files = {f.kind: f.stored for f in BulkFile.objects.filter(draft=draft)}
+    # The two files and what the submit sends, prepared at the check; each under a name of its own.
+    assert keys == sorted(f"submitportal/{name}" for name in [check.backend_metadata, *files.values()])
+    assert files["metadata"].endswith("-metadata.tsv") and files["sequences"].endswith("-sequences.fasta")
     sent: dict[str, bytes] = {}
 
     def accept(token: str, organism: str, **kwargs: Any) -> list[client.SubmittedEntry]:
@@ -134,8 +132,7 @@ def test_the_metadata_prepared_at_the_check_is_what_the_submit_would_write(
     upload(signed_in, draft, "sequences", "s.fasta", TWO)
     page = upload(signed_in, draft, "metadata", "m.tsv", QUIRKY)
     assert "<strong>0 errors</strong> and 1 warning in 2 entries." in page  # "Kenya ""East""": not a listed country
-    draft.refresh_from_db()
-    assert "backendMetadata" in draft.values
+    assert BulkCheck.objects.get(draft=draft).backend_metadata
     prepared = submit_capturing(signed_in, draft, monkeypatch)
 
     # The same draft once more, with nothing prepared: the submit writes the TSV itself.
@@ -144,8 +141,7 @@ def test_the_metadata_prepared_at_the_check_is_what_the_submit_would_write(
     again = Draft.objects.get()
     upload(signed_in, again, "sequences", "s.fasta", TWO)
     upload(signed_in, again, "metadata", "m.tsv", QUIRKY)
-    again.refresh_from_db()
-    draft_files.discard_backend_metadata(again)
+    BulkCheck.objects.filter(draft=again).update(backend_metadata="")
     assert submit_capturing(signed_in, again, monkeypatch) == prepared
     lines = prepared.decode().splitlines()
     base = "id\tsampleCollectionDate\tgeoLocCountry"
@@ -181,10 +177,8 @@ def test_prepared_metadata_is_not_used_once_it_no_longer_fits(
     third = Draft.objects.exclude(pk=draft.pk).get()
     upload(signed_in, third, "sequences", "s.fasta", FASTA)
     upload(signed_in, third, "metadata", "m.tsv", METADATA)
-    third.refresh_from_db()
-    prepared = third.values["backendMetadata"]["stored"]
+    prepared = BulkCheck.objects.get(draft=third).backend_metadata
     assert default_storage.exists(prepared)
     signed_in.post(f"/drafts/{third.pk}/bulk/metadata/discard", HTTP_HX_REQUEST="true")
-    third.refresh_from_db()
-    assert "backendMetadata" not in third.values
+    assert not BulkCheck.objects.filter(draft=third).exists()
     assert not default_storage.exists(prepared)

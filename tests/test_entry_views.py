@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -190,7 +191,7 @@ def test_after_a_timeout_the_portal_asks_loculus_before_submitting_again(
     monkeypatch.setattr(client, "submit", time_out)
     first = signed_in.post(form_url, values_for_required_fields())
     assert "It may still have received the submission" in html.unescape(first.content.decode())
-    assert Draft.objects.get().values.get("unclearSubmitAt")
+    assert Draft.objects.get().unclear_submit_at is not None
     page = signed_in.get(form_url).content.decode()
     assert "the portal will ask Loculus which of its entries it already has" in page
 
@@ -215,9 +216,7 @@ def test_after_a_timeout_the_portal_asks_loculus_before_submitting_again(
 def test_after_a_timeout_with_nothing_received_the_submit_goes_ahead(
     signed_in: Client, form_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    draft = Draft.objects.get()
-    draft.values = {**draft.values, "unclearSubmitAt": "2026-11-28T00:00:00+00:00"}
-    draft.save()
+    Draft.objects.update(unclear_submit_at=datetime(2026, 11, 28, tzinfo=UTC))
     monkeypatch.setattr(
         client,
         "get_sequences",
@@ -232,4 +231,4 @@ def test_after_a_timeout_with_nothing_received_the_submit_goes_ahead(
     monkeypatch.setattr(client, "submit", accept)
     assert signed_in.post(form_url, values_for_required_fields()).status_code == 302
     assert sent == [1]
-    assert "unclearSubmitAt" not in Draft.objects.get().values
+    assert Draft.objects.get().unclear_submit_at is None

@@ -265,7 +265,7 @@ let flushTimer = null;
 function reportDone(job, etags) {
   const url = sectionOf(job.category).dataset.doneUrl;
   if (!finished.has(url)) finished.set(url, []);
-  finished.get(url).push({ pk: job.pk, etags, row: job.row });
+  finished.get(url).push({ pk: job.pk, etags, fileId: job.target.fileId, row: job.row });
   // With other uploads under way, wait a moment so that files finishing together share one request;
   // the last one (or a lone big file) is reported at once.
   if (finished.get(url).length >= BATCH || !uploading.size) flush();
@@ -279,10 +279,15 @@ function flush() {
     finished.delete(url);
     const live = items.filter((item) => item.row.isConnected);
     if (!live.length) continue;
-    const reports = live.map(({ pk, etags }) => ({ pk: Number(pk), etags }));
+    // fileId: which upload the bytes went to, so a report that crossed new URLs (another group) is not taken.
+    const reports = live.map(({ pk, etags, fileId }) => ({ pk: Number(pk), etags, fileId }));
     htmx
       .ajax("POST", url, { source: live[0].row, swap: "none", values: { reports: JSON.stringify(reports) } })
-      .catch(() => live.forEach((item) => report(item.row, item.row.dataset.doneUrl, { etags: JSON.stringify(item.etags) })));
+      .catch(() =>
+        live.forEach((item) =>
+          report(item.row, item.row.dataset.doneUrl, { etags: JSON.stringify(item.etags), fileId: item.fileId }),
+        ),
+      );
   }
 }
 

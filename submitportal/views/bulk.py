@@ -63,8 +63,7 @@ def bulk_form(request: HttpRequest, organism: str, draft_id: object) -> HttpResp
         return redirect("bulk-form", organism=organism, draft_id=draft.pk)
     keys = ["data_use_terms", "restricted_until", "confirmation-no-pii", "confirmation-INSDC-upload-terms"]
     values = {key: request.POST.get(key, "") for key in keys}
-    draft.values = {**draft.values, **values}
-    draft.save(update_fields=["values", "updated_at"])
+    draft = drafts.keep_values(draft, values)
     errors: dict[str, str] = {}
     terms = _terms(values, errors)
 
@@ -77,8 +76,8 @@ def bulk_form(request: HttpRequest, organism: str, draft_id: object) -> HttpResp
         return again(200, confirm_open=request.POST.get("confirm_open") != "no")
     try:
         if drafts.is_unclear(draft):
-            basis = draft_files.load_links_basis(draft)
-            found = drafts.settle_unclear(token, draft, basis[0] if basis else [])
+            check = bulk.current_check(draft, chosen_organism)
+            found = drafts.settle_unclear(token, draft, (check.entries or []) if check else [])
             if draft.status == Draft.Status.SUBMITTED:
                 return redirect("bulk-result", organism=organism, draft_id=draft.pk)
             if found:
@@ -122,6 +121,7 @@ def bulk_file(request: HttpRequest, draft_id: object, kind: str) -> HttpResponse
                     problem = bulk.accept(draft, organism, kind, upload)
     if not request.htmx:  # type: ignore[attr-defined]
         return redirect("bulk-form", organism=draft.organism, draft_id=draft.pk)
+    draft.refresh_from_db()
     groups = client.get_user_groups(signin.access_token(request))
     ctx = _context(request, draft, groups, file_problem={kind: problem} if problem else {})
     return render(request, f"{PAGE}#data-files-changed", ctx)
@@ -131,11 +131,11 @@ def bulk_file(request: HttpRequest, draft_id: object, kind: str) -> HttpResponse
 @require_POST
 def bulk_discard(request: HttpRequest, draft_id: object, kind: str) -> HttpResponse:
     draft = draft_or_404(request, draft_id)
-    if kind in draft_files.KINDS and draft.status == Draft.Status.OPEN:
-        draft_files.discard(draft, kind)
-        bulk.revalidate(draft, organism_or_404(draft.organism))
+    if kind in draft_files.KINDS:
+        bulk.discard(draft, organism_or_404(draft.organism), kind)
     if not request.htmx:  # type: ignore[attr-defined]
         return redirect("bulk-form", organism=draft.organism, draft_id=draft.pk)
+    draft.refresh_from_db()
     groups = client.get_user_groups(signin.access_token(request))
     return render(request, f"{PAGE}#data-files-changed", _context(request, draft, groups))
 

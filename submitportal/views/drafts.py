@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from submitportal import drafts
 from submitportal.loculus import instance
-from submitportal.models import Draft, ExtraFile
+from submitportal.models import BulkFile, Draft, ExtraFile
 from submitportal.single_entry import form_fields
 from submitportal.views.submission import draft_or_404, draft_url
 
@@ -28,12 +28,15 @@ def draft_list(request: HttpRequest) -> HttpResponse:
         organisms = {}
     cutoff = timezone.now() - drafts.LOCULUS_UPLOAD_RETENTION
     rows = []
-    for draft in Draft.objects.filter(user=request.user).order_by("-updated_at")[:200]:
+    mine = Draft.objects.filter(user=request.user).order_by("-updated_at").select_related("bulk_check")
+    for draft in mine.prefetch_related("bulk_files")[:200]:
         organism = organisms.get(draft.organism)
         if draft.kind == Draft.Kind.FORM:
             label = draft.values.get("id") or "(no ID yet)"
         else:
-            label = (draft.values.get("metadata") or {}).get("name") or "(no metadata file yet)"
+            metadata = next((f for f in draft.bulk_files.all() if f.kind == BulkFile.Kind.METADATA), None)
+            label = metadata.name if metadata else "(no metadata file yet)"
+        check = getattr(draft, "bulk_check", None)
         rows.append(
             {
                 "draft": draft,
@@ -41,7 +44,7 @@ def draft_list(request: HttpRequest) -> HttpResponse:
                 "url": draft_url(draft),
                 "label": label,
                 "files": draft.files.count(),
-                "entries": (draft.values.get("report") or {}).get("entries"),
+                "entries": check.summary.get("entries") if check else None,
                 "stale_files": draft.status == Draft.Status.OPEN
                 and draft.files.filter(status=ExtraFile.Status.UPLOADED, uploaded_at__lt=cutoff).exists(),
             }
@@ -63,8 +66,7 @@ def save(request: HttpRequest, draft_id: object) -> HttpResponse:
             keys += [f.name for f in form_fields(organism)] + [f"sequence-{s}" for s in organism.segments]
     # Unticked checkboxes are simply absent from a form post.
     typed = {key: request.POST.get(key, "") for key in keys if key in request.POST or key in (NO_PII, NO_INSDC)}
-    draft.values = {**draft.values, **typed}
-    draft.save(update_fields=["values", "updated_at"])
+    drafts.keep_values(draft, typed)
     return HttpResponse(status=204)
 
 

@@ -129,11 +129,16 @@ def _ensure_group(request: HttpRequest, draft: Draft, groups: list[client.Group]
     if draft.group_id in by_id:
         return by_id[draft.group_id]
     group = _chosen_group(request, draft.organism, groups)
-    had_group = draft.group_id is not None
-    draft.group_id = group.group_id
-    draft.save(update_fields=["group_id", "updated_at"])
-    if had_group:
-        uploads.regroup(draft, group.group_name)
+    with drafts.changing(draft) as locked:
+        if locked.draft.group_id in by_id:  # set by another request meanwhile
+            group = by_id[locked.draft.group_id]
+        elif locked.draft.status == Draft.Status.OPEN:
+            had_group = locked.draft.group_id is not None
+            locked.draft.group_id = group.group_id
+            locked.draft.save(update_fields=["group_id", "updated_at"])
+            if had_group:
+                uploads.regroup(locked, group.group_name)
+    draft.group_id = locked.draft.group_id
     return group
 
 
@@ -271,8 +276,7 @@ def _submit_form(
     ]
     values = {key: request.POST.get(key, "") for key in keys}
     sequences = _read_sequences(request, organism, values)
-    draft.values = {**draft.values, **values}
-    draft.save(update_fields=["values", "updated_at"])
+    draft = drafts.keep_values(draft, values)
     checked = single_entry.check_entry(organism, values, sequences)
     errors = dict(checked.errors)
     terms = _terms(values, errors)
@@ -354,13 +358,15 @@ def draft_group(request: HttpRequest, draft_id: object) -> HttpResponse:
     groups = client.get_user_groups(signin.access_token(request))
     chosen = {str(g.group_id): g for g in groups}.get(request.POST.get("group", ""))
     regrouped = 0
-    if chosen is not None and chosen.group_id != draft.group_id and draft.status == Draft.Status.OPEN:
-        draft.group_id = chosen.group_id
-        draft.save(update_fields=["group_id", "updated_at"])
-        GroupChoice.objects.update_or_create(
-            user=request.user, organism=draft.organism, defaults={"group_id": chosen.group_id}
-        )
-        regrouped = uploads.regroup(draft, chosen.group_name)
+    with drafts.changing(draft) as locked:
+        if chosen is not None and chosen.group_id != locked.draft.group_id and locked.draft.status == Draft.Status.OPEN:
+            locked.draft.group_id = chosen.group_id
+            locked.draft.save(update_fields=["group_id", "updated_at"])
+            GroupChoice.objects.update_or_create(
+                user=request.user, organism=draft.organism, defaults={"group_id": chosen.group_id}
+            )
+            regrouped = uploads.regroup(locked, chosen.group_name)
+    draft = locked.draft
     if not request.htmx:  # type: ignore[attr-defined]
         return redirect(draft_url(draft))
     group = _ensure_group(request, draft, groups)

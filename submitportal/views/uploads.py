@@ -13,7 +13,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonR
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
-from submitportal import bulk, signin, uploads
+from submitportal import bulk, linking, signin, uploads
+from submitportal.loculus.instance import Organism
 from submitportal.models import Draft, ExtraFile
 from submitportal.views.submission import draft_or_404, organism_or_404
 
@@ -60,6 +61,8 @@ def add_files(request: HttpRequest, draft_id: object, category: str) -> HttpResp
             )
         refusals = found
     records = uploads.add_files(draft, category, selected, refusals)
+    if records is None:
+        return HttpResponse("This draft has been submitted; it takes no more files.", status=409)
     ctx = {"files": records, "draft": draft, "oob_plan": _plan(draft, organism, category), "oob_category": category}
     response = render(request, ROWS, ctx)
     folders = sorted({path.split("/")[0] for path, reason in refusals.items() if "matches no ID" in reason})
@@ -71,10 +74,10 @@ def add_files(request: HttpRequest, draft_id: object, category: str) -> HttpResp
     return response
 
 
-def _plan(draft: Draft, organism: object, category: str) -> object:
+def _plan(draft: Draft, organism: Organism, category: str) -> linking.CategoryPlan | None:
     if draft.kind != Draft.Kind.BULK:
         return None
-    return (bulk.plans(draft, organism) or {}).get(category)  # type: ignore[arg-type]
+    return (bulk.plans(draft, organism, bulk.current_check(draft, organism)) or {}).get(category)
 
 
 def _event(category: str, message: str) -> str:
@@ -97,15 +100,22 @@ def prepare(request: HttpRequest, draft_id: object) -> HttpResponse:
         wanted = [int(pk) for pk in json.loads(request.POST.get("files") or "[]")][:MAX_FILES_PER_REQUEST]
     except (ValueError, TypeError):
         return JsonResponse({"error": "The list of files could not be read."}, status=400)
-    files = list(ExtraFile.objects.filter(draft=draft, pk__in=wanted).select_related("draft"))
-    uploads.prepare(signin.access_token(request), draft, files, fresh=request.POST.get("fresh") == "yes")
+    files = uploads.prepare(signin.access_token(request), draft, wanted, fresh=request.POST.get("fresh") == "yes")
     return JsonResponse({"files": [_target(f) for f in files]})
 
 
 def _target(upload: ExtraFile) -> dict[str, object]:
     target: dict[str, object] = {"pk": upload.pk, "state": upload.status}
-    if upload.status == ExtraFile.Status.PENDING:
-        target.update(method=upload.method, urls=upload.urls, headers=upload.headers, partSize=upload.part_size)
+    if upload.status == ExtraFile.Status.PENDING and upload.urls:
+        target.update(
+            method=upload.method,
+            urls=upload.urls,
+            headers=upload.headers,
+            partSize=upload.part_size,
+            fileId=upload.file_id,
+        )
+    elif upload.status == ExtraFile.Status.PENDING:
+        target["state"] = ExtraFile.Status.FAILED  # no URLs: nothing the browser could upload to
     return target
 
 
@@ -124,9 +134,11 @@ def file_done(request: HttpRequest, draft_id: object, file_pk: int) -> HttpRespo
         etags = [str(e) for e in json.loads(request.POST.get("etags") or "[]")]
     except (ValueError, TypeError):
         etags = []
-    if upload.status == ExtraFile.Status.PENDING:
-        upload = uploads.mark_uploaded(signin.access_token(request), upload, etags)
-    return render(request, ROW, {"file": upload, "draft": upload.draft})
+    report = uploads.Finished(upload.pk, etags, request.POST.get("fileId") or None)
+    now = uploads.mark_uploaded(signin.access_token(request), upload.draft, [report])
+    if not now:
+        return HttpResponse("")  # removed meanwhile: so is its row
+    return render(request, ROW, {"file": now[0], "draft": upload.draft})
 
 
 @login_required
@@ -135,15 +147,13 @@ def files_done(request: HttpRequest, draft_id: object) -> HttpResponse:
     """Many finished uploads at once (the browser batches its reports); answers with each file's row."""
     draft = draft_or_404(request, draft_id)
     try:
-        reports = {
-            int(item["pk"]): [str(e) for e in item.get("etags") or []] for item in json.loads(request.POST["reports"])
-        }
-    except (KeyError, ValueError, TypeError):
+        reports = [
+            uploads.Finished(int(item["pk"]), [str(e) for e in item.get("etags") or []], item.get("fileId") or None)
+            for item in json.loads(request.POST["reports"])
+        ][:MAX_FILES_PER_REQUEST]
+    except (KeyError, ValueError, TypeError, AttributeError):
         return HttpResponseBadRequest("The list of finished uploads could not be read.")
-    files = list(
-        ExtraFile.objects.filter(draft=draft, pk__in=list(reports)[:MAX_FILES_PER_REQUEST]).select_related("draft")
-    )
-    done = uploads.mark_many_uploaded(signin.access_token(request), [(f, reports[f.pk]) for f in files])
+    done = uploads.mark_uploaded(signin.access_token(request), draft, reports)
     return render(request, ROWS_OOB, {"files": done, "draft": draft})
 
 
@@ -152,7 +162,8 @@ def files_done(request: HttpRequest, draft_id: object) -> HttpResponse:
 def file_failed(request: HttpRequest, draft_id: object, file_pk: int) -> HttpResponse:
     upload = _file(request, draft_id, file_pk)
     reason = request.POST.get("reason", "").strip() or "The upload failed."
-    upload = uploads.mark_failed(upload, reason)
+    uploads.mark_failed(upload.draft, upload.pk, reason)
+    upload.refresh_from_db()
     return render(request, ROW, {"file": upload, "draft": upload.draft})
 
 
@@ -160,8 +171,8 @@ def file_failed(request: HttpRequest, draft_id: object, file_pk: int) -> HttpRes
 @require_POST
 def file_retry(request: HttpRequest, draft_id: object, file_pk: int) -> HttpResponse:
     upload = _file(request, draft_id, file_pk)
-    if upload.draft.status == Draft.Status.OPEN:
-        upload = uploads.retry(upload)
+    uploads.retry(upload.draft, upload.pk)
+    upload.refresh_from_db()
     return render(request, ROW, {"file": upload, "draft": upload.draft})
 
 
@@ -169,10 +180,9 @@ def file_retry(request: HttpRequest, draft_id: object, file_pk: int) -> HttpResp
 @require_POST
 def file_remove(request: HttpRequest, draft_id: object, file_pk: int) -> HttpResponse:
     upload = _file(request, draft_id, file_pk)
-    if upload.draft.status != Draft.Status.OPEN:
-        return render(request, ROW, {"file": upload, "draft": upload.draft})
     draft, category = upload.draft, upload.category
-    upload.delete()
+    if not uploads.remove(draft, upload.pk):
+        return render(request, ROW, {"file": upload, "draft": draft})
     plan = _plan(draft, organism_or_404(draft.organism), category)
     if plan is None:
         return HttpResponse("")
