@@ -9,10 +9,32 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 
-from submitportal import form_stash, signin
+from submitportal import form_stash, logs, signin
 from submitportal.loculus import client, instance
 
 log = logging.getLogger("submitportal.signin")
+
+
+class RequestIdMiddleware:
+    """Gives every request a short id: in its log lines, on the error page, and in the X-Request-ID header.
+
+    A proxy's X-Request-ID is kept when it is a short, printable token, so that its log and the
+    portal's match.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = logs.request_id_for(request.headers.get("X-Request-ID"))
+        request.request_id = request_id  # type: ignore[attr-defined]
+        token = logs.current_request_id.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            logs.current_request_id.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
 
 
 class LoculusUnavailableMiddleware:
@@ -75,6 +97,10 @@ class ContentSecurityPolicyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        if response.status_code == 500:
+            # The error page has no sign-out form, and must not depend on what may just have failed
+            # (the database cache, Loculus).
+            return response
         update: dict[str, list[str]] = {}
         if settings.S3_ORIGINS:
             update["connect-src"] = list(settings.S3_ORIGINS)

@@ -131,6 +131,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "submitportal.middleware.RequestIdMiddleware",  # first: every later step's log lines carry the id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -249,13 +250,43 @@ STORAGES = {
 # In the database, shared by every portal process and machine (no per-process state).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "submitportal_cache"}}
 
+# The console (stderr, which gunicorn passes on): the portal's own lines at LOG_LEVEL; unhandled
+# exceptions and other 5xx answers once each from django.request at ERROR (the exception's traceback
+# included), refused requests (4xx but 404) at WARNING; django.security's (e.g. a wrong Host header)
+# without a traceback. Every line carries its request's id. These loggers do not propagate to
+# Django's own "django" handlers, which would print them a second time with DEBUG on.
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper() or "INFO"
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    msg = f"LOG_LEVEL={LOG_LEVEL!r} is not one of the allowed values: DEBUG, INFO, WARNING, ERROR, CRITICAL."
+    raise ImproperlyConfigured(msg)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "request_id": {"()": "submitportal.logs.RequestIdFilter"},
+        "skip_not_found": {"()": "submitportal.logs.SkipNotFound"},
+        "without_traceback": {"()": "submitportal.logs.WithoutTraceback"},
+    },
+    "formatters": {"console": {"()": "submitportal.logs.ConsoleFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "console", "filters": ["request_id"]},
+        # django.security's records come from its children (django.security.csrf, …), which a
+        # logger's own filters do not see; a handler's do.
+        "console_security": {
+            "class": "logging.StreamHandler",
+            "formatter": "console",
+            "filters": ["request_id", "without_traceback"],
+        },
+    },
     "loggers": {
-        "submitportal": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
+        "submitportal": {"handlers": ["console"], "level": LOG_LEVEL},
+        "django.request": {
+            "handlers": ["console"],
+            "level": "WARNING",
+            "filters": ["skip_not_found"],
+            "propagate": False,
+        },
+        "django.security": {"handlers": ["console_security"], "level": "WARNING", "propagate": False},
     },
 }
 

@@ -53,6 +53,7 @@ _PORTAL_VARIABLES = {
     "S3_ORIGINS",
     "DRAFT_STORAGE",
     "INSECURE_COOKIES",
+    "LOG_LEVEL",
 }
 
 
@@ -99,6 +100,10 @@ def test_it_reads_a_postgres_database_url() -> None:
             "only sqlite:/// and postgres:// URLs are supported",
         ),
         ({"SECRET_KEY": "k", "LOCULUS_READ_TIMEOUT": "soon"}, "LOCULUS_READ_TIMEOUT='soon' is not a whole number"),
+        (
+            {"SECRET_KEY": "k", "LOG_LEVEL": "loud"},
+            "LOG_LEVEL='LOUD' is not one of the allowed values: DEBUG, INFO, WARNING, ERROR, CRITICAL",
+        ),
     ],
 )
 def test_it_refuses_to_start_with_a_bad_value_and_names_the_variable(env: dict[str, str], message: str) -> None:

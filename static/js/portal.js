@@ -1,18 +1,38 @@
 // Site-wide: when an htmx request fails, say so where the user looks, instead of doing nothing.
 const box = () => document.getElementById("portal-alert");
 
-function show(html) {
+// `content`: the portal's own HTML, or an element built here.
+function show(content) {
   const target = box();
   if (!target) return;
-  target.innerHTML = html;
+  if (typeof content === "string") target.innerHTML = content;
+  else target.replaceChildren(content);
   target.hidden = false;
   target.scrollIntoView({ block: "nearest" });
 }
 
+// The portal's own error answers to htmx are a message with role="alert" (the 500 one carries a
+// reference). Anything else (e.g. from a proxy) gets a sentence, with the portal's reference if it sent one.
 document.body.addEventListener("htmx:responseError", (event) => {
-  const body = event.detail.xhr.responseText || "";
-  if (body.includes('role="alert"')) show(body);
-  else show(`<p class="problem">The portal answered ${event.detail.xhr.status}. Please try again.</p>`);
+  const xhr = event.detail.xhr;
+  const body = xhr.responseText || "";
+  if (body.includes('role="alert"')) {
+    show(body);
+    return;
+  }
+  const message = document.createElement("p");
+  message.className = "problem";
+  message.setAttribute("role", "alert");
+  message.textContent = `The portal answered ${xhr.status}. Please try again.`;
+  const reference = xhr.getResponseHeader("X-Request-ID");
+  if (reference) {
+    message.append(" If it keeps happening, give the portal's operators this reference: ");
+    const code = document.createElement("code");
+    code.className = "reference";
+    code.textContent = reference;
+    message.append(code, ".");
+  }
+  show(message);
 });
 
 document.body.addEventListener("htmx:sendError", () => {
