@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -245,3 +246,83 @@ def test_files_dropped_on_the_area_are_uploaded(
         "a.txt": b"first",
         "b.txt": b"second",
     }
+
+
+# Run in a tab: what the user chose is applied at one instant (`at`, ms since the epoch) in every tab,
+# so that the tabs' requests really overlap (Playwright's own steps are milliseconds apart).
+CHOOSE_AT = """([at, changes]) => new Promise((resolve) => setTimeout(() => {
+  for (const [selector, value] of changes) {
+    const element = document.querySelector(selector);
+    if (element.type === "file") element.files = document.querySelector(value).files;
+    else if (element.type === "checkbox") element.checked = value;
+    else element.value = value;
+    element.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+  resolve();
+}, at - Date.now()))"""
+
+
+def stage_file(tab: Page, path: Path) -> str:
+    """A file chosen in a hidden input of the tab, to be moved into the page's own input later."""
+    tab.evaluate("""() => { const i = document.createElement("input"); i.type = "file"; i.id = "staged";
+                    i.hidden = true; document.body.append(i); }""")
+    tab.locator("#staged").set_input_files(path)
+    return "#staged"
+
+
+def test_two_tabs_on_one_draft_keep_everything_each_of_them_sent(
+    page: Page, live_server: Any, loculus: RunningSandbox, tmp_path: Path
+) -> None:
+    metadata = write(tmp_path / "metadata.tsv", tsv(HEADER, ROWS).encode())
+    fasta = write(tmp_path / "sequences.fasta", FASTA.encode())
+    for folder, entry_id, name in [("reads", "s1", "r1.fq"), ("more", "s2", "r2.fq"), ("more", "s3", "r3.fq")]:
+        write(tmp_path / folder / entry_id / name, f"@{entry_id}\nACGT\n+\nIIII\n".encode())
+    open_bulk(page, live_server, "ebola-sudan")
+    other = page.context.new_page()
+    other.goto(page.url)
+    other.wait_for_load_state("load")
+    legal = "I confirm that I have the legal right to submit this data"
+
+    # At one instant: this tab chooses the metadata and ticks a confirmation (autosaved), the other
+    # tab chooses the FASTA and another submitting group.
+    at = page.evaluate("Date.now()") + 500
+    mine = [["#file-metadata", stage_file(page, metadata)], ["#field-confirmation-no-pii", True]]
+    theirs = [["#file-sequences", stage_file(other, fasta)], ["#group-select", "2"]]
+    with (
+        page.expect_response(lambda r: r.url.endswith("/bulk/metadata")) as metadata_sent,
+        page.expect_response(lambda r: r.url.endswith("/save")) as autosaved,
+        other.expect_response(lambda r: r.url.endswith("/bulk/sequences")) as fasta_sent,
+        other.expect_response(lambda r: r.url.endswith("/group")) as regrouped,
+    ):
+        page.evaluate(f"() => {{ window.chosen = ({CHOOSE_AT})({json.dumps([at, mine])}); }}")
+        other.evaluate(CHOOSE_AT, [at, theirs])
+    assert [r.value.status for r in (metadata_sent, autosaved, fasta_sent, regrouped)] == [200, 204, 200, 200]
+    for tab in (page, other):
+        tab.reload()
+        expect(tab.locator("#chosen-metadata")).to_contain_text("metadata.tsv")
+        expect(tab.locator("#chosen-sequences")).to_contain_text("sequences.fasta")
+        expect(tab.locator("#file-checks")).to_contain_text("3 entries and 3 sequences checked: no problems found.")
+        expect(tab.get_by_label(legal)).to_be_checked()
+        expect(tab.get_by_label("Submitting group")).to_have_value("2")
+
+    # Both tabs upload extra files at once, each its own folder.
+    for tab, folder in [(page, "reads"), (other, "more")]:
+        tab.bring_to_front()  # a folder is set only on the tab in front (seen with Playwright and Chromium)
+        tab.get_by_label("Upload folder for Raw reads").set_input_files(tmp_path / folder)
+    expect(status(page, "rawReads", "s1/r1.fq")).to_have_text("✓")
+    for path in ["s2/r2.fq", "s3/r3.fq"]:
+        expect(status(other, "rawReads", path)).to_have_text("✓")
+    for tab in (page, other):
+        tab.reload()
+        for path in ["s1/r1.fq", "s2/r2.fq", "s3/r3.fq"]:
+            expect(status(tab, "rawReads", path)).to_have_text("✓")
+        expect(tab.locator("#links-rawReads")).to_contain_text("3 files linked to entries.")
+
+    # One tab submits; the other, still showing the form, is taken to the same result.
+    submit(other)
+    page.get_by_label("I confirm I have not and will not submit this data independently to INSDC").check()
+    page.get_by_role("button", name="Upload and proceed to Approval").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your submission reached Loculus sandbox")
+    (record,) = loculus.submissions()
+    assert links_of(record) == {"s1": ["r1.fq"], "s2": ["r2.fq"], "s3": ["r3.fq"]}
+    assert record["groupId"] == 2
