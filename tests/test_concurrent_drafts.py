@@ -122,9 +122,11 @@ def _group(session: requests.Session, base: str, plan: Round, outcome: Outcome) 
     _answer(outcome, "group change", response, 200)
 
 
-def _extra_files(session: requests.Session, base: str, plan: Round, outcome: Outcome) -> None:
+def _extra_files(
+    session: requests.Session, base: str, plan: Round, outcome: Outcome, paths: list[str] | None = None
+) -> None:
     """Add two extra files, upload them to S3 with the URLs the portal hands out, report them done."""
-    contents = {path: f"@{path}\nACGT\n+\nIIII\n".encode() for path in plan.extra_paths}
+    contents = {path: f"@{path}\nACGT\n+\nIIII\n".encode() for path in paths or plan.extra_paths}
     listing = json.dumps([{"path": path, "size": len(body)} for path, body in contents.items()])
     added = session.post(f"{base}/files/rawReads/", data={"files": listing}, headers=HX, timeout=TIMEOUT)
     if not _answer(outcome, "extra files added", added, 200):
@@ -193,6 +195,12 @@ def _check_page(page: str, plan: Round, outcome: Outcome) -> None:
         found = re.search(r'<div id="file-checks" class="file-checks">(.*?)</div>', page, re.S)
         text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(1) if found else "(no checks)"))[:300]
         outcome.add(f"{where}: the check does not describe the current files: {text!r}")
+    _check_terms_and_group(page, plan, outcome)
+    _check_extra_rows(page, plan, plan.extra_paths, outcome)
+
+
+def _check_terms_and_group(page: str, plan: Round, outcome: Outcome) -> None:
+    where = f"round {plan.number}"
     restricted = re.search(r'value="RESTRICTED" checked', page) is not None
     if restricted != plan.restricted:
         outcome.add(f"{where}: the terms are {'RESTRICTED' if restricted else 'OPEN'}, last sent the other")
@@ -202,17 +210,20 @@ def _check_page(page: str, plan: Round, outcome: Outcome) -> None:
     selected = re.search(r'<option value="(\d+)" selected', page)
     if not selected or int(selected.group(1)) != plan.group:
         outcome.add(f"{where}: the group is {selected and selected.group(1)}, last chosen {plan.group}")
-    for path in plan.extra_paths:
+
+
+def _check_extra_rows(page: str, plan: Round, paths: list[str], outcome: Outcome) -> None:
+    for path in paths:
         row = re.search(rf'data-state="(\w+)"[^>]*data-path="{re.escape(path)}"', page)
         if row is None:
-            outcome.add(f"{where}: the extra file {path} is gone")
+            outcome.add(f"round {plan.number}: the extra file {path} is gone")
         elif row.group(1) not in ("uploaded", "failed"):
-            outcome.add(f"{where}: the extra file {path} is {row.group(1)}")
+            outcome.add(f"round {plan.number}: the extra file {path} is {row.group(1)}")
 
 
 def _check_stored_state(draft_id: str, plan: Round, outcome: Outcome) -> None:
     """What the requests left in the database, before any page is shown (showing one may check again)."""
-    from submitportal.models import BulkCheck, BulkFile, Draft, ExtraFile
+    from submitportal.models import BulkCheck, BulkFile, Draft
 
     draft = Draft.objects.get(pk=draft_id)
     files = {f.kind: f for f in BulkFile.objects.filter(draft=draft)}
@@ -224,6 +235,14 @@ def _check_stored_state(draft_id: str, plan: Round, outcome: Outcome) -> None:
         outcome.add(f"round {plan.number}: the stored check is not of the draft's files: {check}")
     elif check.summary.get("entries") != plan.entries or check.summary.get("errors"):
         outcome.add(f"round {plan.number}: the stored check says {check.summary}")
+    _check_uploads_match_group(draft_id, plan, outcome)
+
+
+def _check_uploads_match_group(draft_id: str, plan: Round, outcome: Outcome) -> None:
+    """A ✓ only for files uploaded for the draft's group; a ✗ only because the group changed."""
+    from submitportal.models import Draft, ExtraFile
+
+    draft = Draft.objects.get(pk=draft_id)
     wrong = ExtraFile.objects.filter(draft=draft, status=ExtraFile.Status.UPLOADED).exclude(group_id=draft.group_id)
     for upload in wrong:
         where = f"round {plan.number}: {upload.path}"
@@ -237,11 +256,8 @@ def test_a_bulk_draft_keeps_the_last_of_everything_sent_at_once(deployed: Deploy
     seed = random.randrange(2**32)  # noqa: S311 - a test's random order, printed to replay it
     rng = random.Random(seed)  # noqa: S311
     session = signed_in_session(deployed.url, "testuser", loculus.password_token("testuser", "testuser"))
-    opened = session.get(f"{deployed.url}/{ORGANISM}/submission/bulk/", allow_redirects=False, timeout=TIMEOUT)
-    assert opened.status_code == 302, opened.text[:300]
-    draft_id = re.search(r"/bulk/([0-9a-f-]{36})/", opened.headers["Location"]).group(1)
+    draft_id, page_url = _open_draft(session, deployed.url, "bulk")
     base = f"{deployed.url}/drafts/{draft_id}"
-    page_url = f"{deployed.url}{opened.headers['Location']}"
     first = Round(0, 3, GROUPS[0], False, True)
     setup = Outcome()
     _send_file(session, base, "metadata", first.metadata_name, first.metadata(), setup)
@@ -276,3 +292,57 @@ def test_the_deployed_portal_runs_without_debug(deployed: Deployed) -> None:
     missing = requests.get(f"{deployed.url}/no-such-page/", timeout=TIMEOUT)
     assert missing.status_code == 404
     assert "Traceback" not in missing.text and "DEBUG = True" not in missing.text
+
+
+def _open_draft(session: requests.Session, portal: str, kind: str) -> tuple[str, str]:
+    """(draft id, page URL) of a new draft of this kind ("bulk" or "form")."""
+    opened = session.get(f"{portal}/{ORGANISM}/submission/{kind}/", allow_redirects=False, timeout=TIMEOUT)
+    assert opened.status_code == 302, opened.text[:300]
+    draft_id = re.search(rf"/{kind}/([0-9a-f-]{{36}})/", opened.headers["Location"]).group(1)
+    return draft_id, f"{portal}{opened.headers['Location']}"
+
+
+def test_a_form_draft_keeps_the_last_of_everything_sent_at_once(deployed: Deployed, loculus: RunningSandbox) -> None:
+    """The single-entry form: autosaves from two tabs, a group change and extra files, at one instant."""
+    seed = random.randrange(2**32)  # noqa: S311 - a test's random order, printed to replay it
+    rng = random.Random(seed)  # noqa: S311
+    session = signed_in_session(deployed.url, "testuser", loculus.password_token("testuser", "testuser"))
+    draft_id, page_url = _open_draft(session, deployed.url, "form")
+    base = f"{deployed.url}/drafts/{draft_id}"
+    outcome = Outcome()
+    failed_rounds = 0
+    for number in range(1, ROUNDS + 1):
+        plan = Round(number, 1, rng.choice(GROUPS), rng.random() < 0.5, rng.random() < 0.5)
+        before = len(outcome.problems)
+        typed = {"id": f"sample-{number}", "geoLocCountry": "Uganda", "sequence-main": "ACGT" * number}
+
+        def autosave_fields(typed: dict[str, str] = typed) -> None:
+            answer = session.post(f"{base}/save", data=typed, headers=HX, timeout=TIMEOUT)
+            _answer(outcome, "autosave of the fields", answer, 204)
+
+        def extra_files(plan: Round = plan) -> None:
+            paths = [f"r{plan.number}_a.fq", f"r{plan.number}_b.fq"]
+            _extra_files(session, base, plan, outcome, paths)
+
+        actions: list[Callable[[], None]] = [
+            autosave_fields,
+            lambda plan=plan: _autosave(session, base, plan, outcome),  # the terms, as a second tab sends them
+            lambda plan=plan: _group(session, base, plan, outcome),
+            extra_files,
+        ]
+        _fire(actions, rng, outcome)
+        page = session.get(page_url, timeout=TIMEOUT)
+        assert page.status_code == 200, page.text[:500]
+        where = f"round {number}"
+        for name, value in typed.items():
+            shown = re.search(rf'name="{re.escape(name)}"[^>]*?(?:value="([^"]*)"|>([^<]*)</textarea>)', page.text)
+            if shown is None or value not in (shown.group(1), shown.group(2)):
+                outcome.add(f"{where}: {name} shows {shown and (shown.group(1) or shown.group(2))!r}, not {value!r}")
+        _check_terms_and_group(page.text, plan, outcome)
+        _check_extra_rows(page.text, plan, [f"r{number}_a.fq", f"r{number}_b.fq"], outcome)
+        _check_uploads_match_group(draft_id, plan, outcome)
+        failed_rounds += len(outcome.problems) > before
+
+    errors = [line for line in deployed.log_text().splitlines() if "Traceback" in line or " ERROR " in line]
+    summary = f"seed {seed}: {failed_rounds} of {ROUNDS} rounds lost something or failed"
+    assert not outcome.problems and not errors, "\n".join([summary, *outcome.problems[:40], *errors[:10]])

@@ -232,3 +232,20 @@ def test_after_a_timeout_with_nothing_received_the_submit_goes_ahead(
     assert signed_in.post(form_url, values_for_required_fields()).status_code == 302
     assert sent == [1]
     assert Draft.objects.get().unclear_submit_at is None
+
+
+def test_autosave_changes_only_what_it_was_sent(signed_in: Client, form_url: str) -> None:
+    draft = Draft.objects.get()
+    save = f"/drafts/{draft.pk}/save"
+    terms = {"data_use_terms": "OPEN", "confirmation-INSDC-upload-terms": "on"}
+    assert signed_in.post(save, {**terms, "confirmation-no-pii": "on"}).status_code == 204
+    assert signed_in.post(save, {"id": "sample-9"}).status_code == 204  # the fields alone: the terms stay
+    values = Draft.objects.get().values
+    assert (values["id"], values["confirmation-no-pii"]) == ("sample-9", "on")
+    assert signed_in.post(save, terms).status_code == 204  # the terms sent with the no-PII box unticked
+    values = Draft.objects.get().values
+    assert (values["id"], values["confirmation-no-pii"], values["confirmation-INSDC-upload-terms"]) == (
+        "sample-9",
+        "",
+        "on",
+    )

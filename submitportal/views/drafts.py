@@ -64,8 +64,10 @@ def save(request: HttpRequest, draft_id: object) -> HttpResponse:
         organism = instance.get_instance().organism(draft.organism)
         if organism is not None:
             keys += [f.name for f in form_fields(organism)] + [f"sequence-{s}" for s in organism.segments]
-    # Unticked checkboxes are simply absent from a form post.
-    typed = {key: request.POST.get(key, "") for key in keys if key in request.POST or key in (NO_PII, NO_INSDC)}
+    typed = {key: request.POST[key] for key in keys if key in request.POST}
+    if "data_use_terms" in request.POST:
+        # The terms were sent (the radio always is): unticked checkboxes are simply absent from a form post.
+        typed.update({key: "" for key in (NO_PII, NO_INSDC) if key not in request.POST})
     drafts.keep_values(draft, typed)
     return HttpResponse(status=204)
 
