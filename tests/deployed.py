@@ -86,7 +86,8 @@ def gunicorn_portal(
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "submitportal.wsgi", "--bind", f"127.0.0.1:{port}",
              "--worker-class", "gthread", "--workers", str(workers), "--threads", str(threads),
-             "--timeout", "120"],
+             # Not the shared default path ~/.gunicorn/gunicorn.ctl, which parallel runs would fight over.
+             "--timeout", "120", "--no-control-socket"],
             cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     deployed = Deployed(f"http://127.0.0.1:{port}", log, process)

@@ -252,6 +252,13 @@ def _check_uploads_match_group(draft_id: str, plan: Round, outcome: Outcome) -> 
         outcome.add(f"round {plan.number}: {upload.path} failed: {upload.error}")
 
 
+def _assert_nothing_lost(deployed: Deployed, outcome: Outcome, seed: int, failed_rounds: int) -> None:
+    """No round lost anything, and the portal logged no error (every 500 is logged, with its traceback)."""
+    errors = [line for line in deployed.log_text().splitlines() if "Traceback" in line or " ERROR " in line]
+    summary = f"seed {seed}: {failed_rounds} of {ROUNDS} rounds lost something or failed"
+    assert not outcome.problems and not errors, "\n".join([summary, *outcome.problems[:40], *errors[:10]])
+
+
 def test_a_bulk_draft_keeps_the_last_of_everything_sent_at_once(deployed: Deployed, loculus: RunningSandbox) -> None:
     seed = random.randrange(2**32)  # noqa: S311 - a test's random order, printed to replay it
     rng = random.Random(seed)  # noqa: S311
@@ -283,9 +290,7 @@ def test_a_bulk_draft_keeps_the_last_of_everything_sent_at_once(deployed: Deploy
         _check_page(page.text, plan, outcome)
         failed_rounds += len(outcome.problems) > before
 
-    errors = [line for line in deployed.log_text().splitlines() if "Traceback" in line or " ERROR " in line]
-    summary = f"seed {seed}: {failed_rounds} of {ROUNDS} rounds lost something or failed"
-    assert not outcome.problems and not errors, "\n".join([summary, *outcome.problems[:40], *errors[:10]])
+    _assert_nothing_lost(deployed, outcome, seed, failed_rounds)
 
 
 def test_the_deployed_portal_runs_without_debug(deployed: Deployed) -> None:
@@ -343,6 +348,4 @@ def test_a_form_draft_keeps_the_last_of_everything_sent_at_once(deployed: Deploy
         _check_uploads_match_group(draft_id, plan, outcome)
         failed_rounds += len(outcome.problems) > before
 
-    errors = [line for line in deployed.log_text().splitlines() if "Traceback" in line or " ERROR " in line]
-    summary = f"seed {seed}: {failed_rounds} of {ROUNDS} rounds lost something or failed"
-    assert not outcome.problems and not errors, "\n".join([summary, *outcome.problems[:40], *errors[:10]])
+    _assert_nothing_lost(deployed, outcome, seed, failed_rounds)

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +18,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.deployed import gunicorn_portal
 from tests.error_urls import FAILURE_MESSAGE
 
 ROOT = Path(__file__).resolve().parent.parent
-START_SECONDS = 60
 RECORD_START = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]+ ", re.MULTILINE)
 
 # Variables of the developer's environment that would change the portal under test.
@@ -53,12 +51,6 @@ class Portal:
     session_key: str
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def run(command: list[str], env: dict[str, str]) -> str:
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}"
@@ -68,53 +60,23 @@ def run(command: list[str], env: dict[str, str]) -> str:
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     folder = tmp_path_factory.mktemp("gunicorn-errors")
-    port = free_port()
+    ours = {
+        "DJANGO_SETTINGS_MODULE": "tests.error_settings",
+        "SECRET_KEY": "a-secret-key-for-the-gunicorn-error-test-0123456789abcdef",
+        "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
+        "TEST_STATIC_ROOT": str(folder / "static"),
+    }
     env = {
         **{name: value for name, value in os.environ.items() if name not in _OURS},
         "PYTHONPATH": str(ROOT),
-        "DJANGO_SETTINGS_MODULE": "tests.error_settings",
         "DEBUG": "false",
-        "SECRET_KEY": "a-secret-key-for-the-gunicorn-error-test-0123456789abcdef",
         "INSECURE_COOKIES": "true",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
-        "TEST_STATIC_ROOT": str(folder / "static"),
-        "MEDIA_ROOT": str(folder / "uploads"),
-        "FILE_UPLOAD_TEMP_DIR": str(folder / "tmp"),
+        **ours,
     }
     run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], env)
-    # DEBUG off: static files come from whitenoise's manifest, as in production.
-    run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], env)
     session_key = run([sys.executable, "-c", _SIGN_IN], env).strip()
-    stderr = folder / "stderr.txt"
-    with open(stderr, "wb") as err, open(folder / "stdout.txt", "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "submitportal.wsgi", "--bind", f"127.0.0.1:{port}",
-             "--worker-class", "gthread", "--workers", "1", "--threads", "4",
-             # Not the shared default path ~/.gunicorn/gunicorn.ctl, which parallel runs would fight over.
-             "--no-control-socket"],
-            cwd=ROOT, env=env, stdout=out, stderr=err,
-        )  # fmt: skip
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + START_SECONDS
-        while True:
-            try:
-                if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"the portal did not start under gunicorn: {stderr.read_text()}")
-            time.sleep(0.2)
-        yield Portal(url, stderr, session_key)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=START_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=START_SECONDS)
+    with gunicorn_portal(folder, ours, workers=1, threads=4, settings="tests.error_settings") as running:
+        yield Portal(running.url, running.log, session_key)
 
 
 def records_since(portal: Portal, offset: int) -> list[str]:
