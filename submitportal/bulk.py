@@ -212,7 +212,9 @@ def _publish_check(draft: Draft, check: BulkCheck, written: str) -> BulkCheck | 
         with drafts.changing(draft) as locked:
             files = draft_files.current(draft)
             previous = BulkCheck.objects.filter(draft=draft).first()
-            if _fits(check, files):
+            if _fits(previous, files):
+                kept = previous  # another request checked the same files first: a submit may be reading its TSV
+            elif _fits(check, files):
                 if check.backend_metadata and check.backend_metadata != written:
                     # Taken over from the check it replaces: only while that one still has it.
                     if previous is None or previous.backend_metadata != check.backend_metadata:
@@ -224,7 +226,7 @@ def _publish_check(draft: Draft, check: BulkCheck, written: str) -> BulkCheck | 
                 check.save()
                 kept = check
     finally:
-        if kept is None and written:
+        if kept is not check and written:
             drafts.delete_stored([written])
     return kept
 

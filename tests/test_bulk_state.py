@@ -1,0 +1,110 @@
+"""A bulk draft's files and their check: kept only for the files it read, files replaced whole, nothing left over."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from sandbox.launcher import RunningSandbox
+from submitportal import bulk
+from submitportal.loculus import instance
+from submitportal.models import BulkCheck, BulkFile, Draft
+from tests.test_bad_input import send
+
+pytestmark = pytest.mark.django_db
+
+FASTA = b">s1\nACGT\n>s2\nGGCC\n>s3\nTTAA\n"
+
+
+def metadata(entries: int) -> bytes:
+    rows = [f"s{i}\t2024-01-0{i}\tUganda" for i in range(1, entries + 1)]
+    return ("id\tsampleCollectionDate\tgeoLocCountry\n" + "\n".join(rows) + "\n").encode()
+
+
+@pytest.fixture
+def draft(signed_in: Client, loculus: RunningSandbox) -> Draft:
+    signed_in.get("/ebola-sudan/submission/bulk/")
+    draft = Draft.objects.get(kind=Draft.Kind.BULK)
+    send(signed_in, draft, "sequences", "s.fasta", FASTA)
+    send(signed_in, draft, "metadata", "one.tsv", metadata(1))
+    return draft
+
+
+def text(page: str) -> str:
+    """What the user reads: no tags, entities resolved, one space between words."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
+def stored_files(draft: Draft) -> set[str]:
+    folder = Path(default_storage.path(f"drafts/{draft.pk}"))
+    return {f"drafts/{draft.pk}/{path.name}" for path in folder.iterdir()}
+
+
+def test_a_replaced_file_is_deleted_and_the_check_follows_the_new_one(signed_in: Client, draft: Draft) -> None:
+    first = BulkFile.objects.get(draft=draft, kind="metadata").stored
+    page = send(signed_in, draft, "metadata", "two.tsv", metadata(2))
+    assert "1 error and 0 warnings in 2 entries." in text(page)  # the sequence s3 has no entry
+    second = BulkFile.objects.get(draft=draft, kind="metadata")
+    assert (second.name, second.stored != first) == ("two.tsv", True)
+    check = BulkCheck.objects.get(draft=draft)
+    assert (check.metadata, check.summary["entries"]) == (second.stored, 2)
+    sequences = BulkFile.objects.get(draft=draft, kind="sequences").stored
+    assert stored_files(draft) == {second.stored, sequences}  # nothing prepared: the files have an error
+
+
+@pytest.mark.parametrize("moment", ["before it is read", "after it was read"])
+def test_a_check_of_files_replaced_while_it_ran_is_dropped(
+    draft: Draft, monkeypatch: pytest.MonkeyPatch, moment: str
+) -> None:
+    """Another request replaces the metadata while this one checks the file it had sent: the newer wins."""
+    organism = instance.get_instance().organism("ebola-sudan")
+    real = bulk.validate
+    checked: list[str] = []
+
+    def racing(*args: Any, **kwargs: Any) -> Any:
+        checked.append(args[2])
+        first = len(checked) == 1
+        if first and moment == "before it is read":  # the file vanishes under the check
+            bulk.accept(draft, organism, "metadata", SimpleUploadedFile("three.tsv", metadata(3)))
+        report = real(*args, **kwargs)
+        if first and moment == "after it was read":  # the check completes, about a file no longer the draft's
+            bulk.accept(draft, organism, "metadata", SimpleUploadedFile("three.tsv", metadata(3)))
+        return report
+
+    monkeypatch.setattr(bulk, "validate", racing)
+    bulk.accept(draft, organism, "metadata", SimpleUploadedFile("two.tsv", metadata(2)))
+    assert checked == ["two.tsv", "three.tsv"]  # the first check ran on a file replaced meanwhile
+    current = BulkFile.objects.get(draft=draft, kind="metadata")
+    check = BulkCheck.objects.get(draft=draft)
+    assert (current.name, check.metadata, check.summary["entries"], check.summary["errors"]) == (
+        "three.tsv",
+        current.stored,
+        3,
+        0,
+    )
+    # Only the draft's files and the metadata prepared for the submit from three.tsv are left.
+    sequences = BulkFile.objects.get(draft=draft, kind="sequences").stored
+    assert check.backend_metadata
+    assert stored_files(draft) == {current.stored, sequences, check.backend_metadata}
+
+
+def test_a_page_without_a_check_of_the_current_files_checks_them(signed_in: Client, draft: Draft) -> None:
+    BulkCheck.objects.filter(draft=draft).delete()  # as after a worker died between a change and its check
+    page = signed_in.get(f"/ebola-sudan/submission/bulk/{draft.pk}/").content.decode()
+    assert "2 errors and 0 warnings in 1 entry." in text(page)
+    assert BulkCheck.objects.get(draft=draft).metadata == BulkFile.objects.get(draft=draft, kind="metadata").stored
+
+
+def test_a_submitted_draft_keeps_its_files(signed_in: Client, draft: Draft) -> None:
+    Draft.objects.filter(pk=draft.pk).update(status=Draft.Status.SUBMITTING)
+    page = send(signed_in, draft, "metadata", "late.tsv", metadata(3))
+    assert "This draft has been submitted; its files can no longer change." in page
+    assert BulkFile.objects.get(draft=draft, kind="metadata").name == "one.tsv"
+    assert not any("late.tsv" in name for name in stored_files(draft))
