@@ -154,6 +154,7 @@ class Portal:
     folder: Path
     log_path: Path
     database: str  # "sqlite" or "postgresql"
+    database_url: str
     access_log: Path | None = None
     samplers: list[RssSampler] = field(default_factory=list)
 
@@ -342,7 +343,7 @@ def _gunicorn(
             command, env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
         )
     database = "postgresql" if database_url.startswith("postgres") else "sqlite"
-    running = Portal(process, f"http://127.0.0.1:{port}", folder, log_path, database, access_path)
+    running = Portal(process, f"http://127.0.0.1:{port}", folder, log_path, database, database_url, access_path)
     try:
         wait_for_http(f"{running.url}/healthz", process)
         yield running
@@ -361,6 +362,15 @@ def status_kib(pid: int, key: str) -> int | None:
     except OSError:
         return None
     return None
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far (its threads included); 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class RssSampler:

@@ -45,8 +45,10 @@ import datetime as dt
 import hashlib
 import html
 import json
+import os
 import random
 import re
+import resource
 import subprocess
 import sys
 import threading
@@ -65,8 +67,10 @@ from common import (
     HTTP_TIMEOUT,
     ROOT,
     NoDatabaseServer,
+    Portal,
     RssSampler,
     check_database_server,
+    cpu_seconds,
     csrf_token,
     database_url_default,
     free_port,
@@ -206,6 +210,7 @@ class Call:
     started: float
     seconds: float
     problem: str | None = None
+    resent: bool = False  # sent again on a new connection: the server had closed the idle one
 
 
 def route_of(method: str, url: str) -> str:
@@ -240,6 +245,14 @@ def percentile(values: list[float], share: float) -> float:
 # --- One person ------------------------------------------------------------------------------------------
 
 
+def closed_while_idle(error: requests.ConnectionError) -> bool:
+    """The server closed the kept-alive connection before reading the request (nothing came back)."""
+    text = str(error)
+    return "Connection aborted." in text and any(
+        reason in text for reason in ("RemoteDisconnected", "ConnectionResetError", "BrokenPipeError")
+    )
+
+
 def file_lost(differences: dict[str, Any]) -> bool:
     return "metadata" in differences or "sequences" in differences
 
@@ -267,6 +280,8 @@ class Person:
     page_url: str = ""
     csrf: str = ""
     rows: dict[str, int] = field(default_factory=dict)  # path → file pk
+    unreported: set[str] = field(default_factory=set)  # paths whose files/done request failed
+    second_autosave: int | None = None  # its status
     lost: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     submitted: bool = False
@@ -295,22 +310,36 @@ class Person:
         session: requests.Session | None = None,
         **kwargs: Any,
     ) -> requests.Response | None:
-        """One request, timed to the end of its body; an unexpected status or an exception is recorded."""
+        """One request, timed to the end of its body; an unexpected status or an exception is recorded.
+
+        A request on a kept-alive connection that the server closed meanwhile (gunicorn closes idle
+        ones after 2 s) is sent once more on a new connection, as Chromium does; it counts as resent.
+        """
         started = time.perf_counter()
         status = None
         problem = None
         response = None
-        try:
-            response = (session or self.session).request(
-                method, url, timeout=HTTP_TIMEOUT, allow_redirects=False, **kwargs
-            )
-            status = response.status_code
-            if status not in ok:
-                problem = f"answered {status}, expected {' or '.join(map(str, ok))}: {brief(response.text)}"
-        except requests.RequestException as error:
-            problem = f"{type(error).__name__}: {error}"
+        resent = False
+        for attempt in (1, 2):
+            try:
+                response = (session or self.session).request(
+                    method, url, timeout=HTTP_TIMEOUT, allow_redirects=False, **kwargs
+                )
+            except requests.ConnectionError as error:
+                if attempt == 1 and closed_while_idle(error):
+                    resent = True
+                    continue
+                problem = f"{type(error).__name__}: {error}"
+            except requests.RequestException as error:
+                problem = f"{type(error).__name__}: {error}"
+            else:
+                status = response.status_code
+                if status not in ok:
+                    problem = f"answered {status}, expected {' or '.join(map(str, ok))}: {brief(response.text)}"
+            break
         seconds = time.perf_counter() - started
-        self.recorder.add(Call(self.name, method, route_of(method, url), purpose, status, started, seconds, problem))
+        route = route_of(method, url)
+        self.recorder.add(Call(self.name, method, route, purpose, status, started, seconds, problem, resent))
         if problem:
             self.problems.append(f"{route_of(method, url)}: {problem}")
         return response
@@ -391,9 +420,8 @@ class Person:
             "metadata": self.plan.metadata_name,
             "sequences": self.plan.fasta_name,
             "report": (count, count),
-            "terms": self.plan.terms,
-            "restricted_until": self.plan.restricted_until,
-            **({"confirmations": (True, True)} if ticked else {}),
+            # One autosave sends all three: the terms, the date and the two confirmations.
+            "terms": (self.plan.terms, self.plan.restricted_until, (ticked, ticked)),
         }
 
     def compare(self, page: DraftPage | None, expected: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
@@ -428,7 +456,7 @@ class Person:
         sent = {part: answer.status_code if answer is not None else None for part, answer in answers.items()}
         expected = self.expected_page(ticked=False)
         # What to send again for each part the draft lacks; the metadata upload checks both files.
-        resend = {"sequences": "sequences", "terms": "terms", "restricted_until": "terms"}
+        resend = {"sequences": "sequences", "terms": "terms"}
         actions: dict[str, Callable[[], requests.Response | None]] = {
             "metadata": lambda: self.send_file("metadata", "again"),
             "sequences": lambda: self.send_file("sequences", "again"),
@@ -439,10 +467,16 @@ class Person:
             if not differences:
                 return
             if attempt == 0:
-                # Without one of its files the report cannot describe both: that follows from the lost
-                # file and is not counted again. A wrong report beside both files is a loss of its own.
+                # A part whose own request failed is an error (recorded), not a lost update. Without one of
+                # its files the report cannot describe both: that follows from the missing file and is not
+                # counted again; a wrong report beside both files is a loss of its own.
+                failed = {part for part, status in sent.items() if status not in (200, 204)}
                 report = differences.get("report")
-                counted = {part: d for part, d in differences.items() if part != "report" or not file_lost(differences)}
+                counted = {
+                    part: difference
+                    for part, difference in differences.items()
+                    if part not in failed and (part != "report" or not (file_lost(differences) or failed))
+                }
                 for part, (wanted, shown) in counted.items():
                     self.lost.append(
                         {
@@ -491,7 +525,8 @@ class Person:
     def later_autosave(self) -> None:
         # The person ticks both confirmations while the files upload (the autosave waits 300 ms).
         time.sleep(AUTOSAVE_DELAY + random.Random(self.plan.number).uniform(0, 1.0))  # noqa: S311
-        self.autosave(ticked=True)
+        answer = self.autosave(ticked=True)
+        self.second_autosave = answer.status_code if answer is not None else None
 
     def upload(self, autosave: threading.Thread) -> None:
         jobs = [Job(spec, self.rows[spec.path]) for spec in self.plan.files]
@@ -551,6 +586,7 @@ class Person:
             headers=self.htmx(target=first, trigger=first),
         )
         if response is None or response.status_code != 200:
+            self.unreported.update(job.spec.path for job, _ in items)  # an error, recorded: not a lost update
             return
         states = {int(pk): state for pk, state, _ in rows_in(response.text)}
         for job, _ in items:
@@ -572,14 +608,21 @@ class Person:
             page = self.read_draft()
             differences = self.compare(page, expected)
             if page is not None and page.rows != wanted_rows:
-                wrong = {path: page.rows.get(path) for path in wanted_rows if page.rows.get(path) != "uploaded"}
-                differences["files"] = ("100% uploaded", dict(list(wrong.items())[:5]) | {"count": len(wrong)})
+                wrong = {
+                    path: page.rows.get(path)
+                    for path in wanted_rows
+                    if page.rows.get(path) != "uploaded" and path not in self.unreported
+                }
+                if wrong:
+                    differences["files"] = ("100% uploaded", dict(list(wrong.items())[:5]) | {"count": len(wrong)})
             if page is not None and page.linked != len(self.plan.files):
                 differences["links"] = (len(self.plan.files), page.linked)
             if not differences:
                 return
             if attempt == 0:
                 for part, (wanted, shown) in differences.items():
+                    if part == "terms" and self.second_autosave != 204:
+                        continue  # the autosave itself failed: an error, recorded
                     self.lost.append(
                         {
                             "user": self.name,
@@ -590,7 +633,7 @@ class Person:
                             "draft_shows": shown,
                         }
                     )
-            if set(differences) - {"confirmations", "terms", "restricted_until"} or attempt == RECOVERY_ATTEMPTS:
+            if set(differences) - {"terms"} or attempt == RECOVERY_ATTEMPTS:
                 break  # lost files or data files are not sent again here; the submit will tell what happens
             self.autosave(True, "again")
 
@@ -776,9 +819,7 @@ class DraftPage:
             "metadata": self.metadata,
             "sequences": self.sequences,
             "report": self.report,
-            "terms": self.terms,
-            "restricted_until": self.restricted_until,
-            "confirmations": self.confirmations,
+            "terms": (self.terms, self.restricted_until, self.confirmations),
         }
 
 
@@ -933,11 +974,13 @@ def access_times(path: Path | None) -> dict[str, list[float]]:
 
 
 def exceptions_in(log_path: Path) -> list[str]:
-    """The last line of each traceback in gunicorn's log, and the line naming the request before it."""
+    """The last line of each traceback in gunicorn's log with the request it belongs to, and gunicorn's errors."""
     found: list[str] = []
     lines = log_path.read_text(errors="replace").splitlines() if log_path.exists() else []
     request = ""
     for index, line in enumerate(lines):
+        if "[CRITICAL]" in line or "[ERROR]" in line:  # gunicorn's own: a worker timed out or died
+            found.append(line)
         if "Internal Server Error:" in line or "Error handling request" in line:
             request = line.split(": ", 1)[-1] if "Internal Server Error:" in line else line
         if line.startswith("Traceback"):
@@ -964,6 +1007,7 @@ def endpoint_rows(calls: list[Call], server: dict[str, list[float]]) -> list[dic
             "p95_ms": percentile(seconds, 0.95) * 1000,
             "max_ms": max(seconds) * 1000,
             "errors": sum(1 for c in members if c.problem),
+            "resent": sum(1 for c in members if c.resent),
         }
         timed = server.get(route)
         if timed and purpose == "page":
@@ -979,8 +1023,8 @@ def endpoint_rows(calls: list[Call], server: dict[str, list[float]]) -> list[dic
 
 def endpoint_table(result: dict[str, Any]) -> str:
     lines = [
-        "| endpoint | requests | p50 ms | p95 ms | max ms | gunicorn p50 / p95 / max ms | errors |",
-        "|---|---|---|---|---|---|---|",
+        "| endpoint | requests | p50 ms | p95 ms | max ms | gunicorn p50 / p95 / max ms | errors | resent |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     labels = {"page": "", "check": " *(bench check)*", "again": " *(sent again)*"}
     for row in result["endpoints"]:
@@ -988,13 +1032,15 @@ def endpoint_table(result: dict[str, Any]) -> str:
         timed = f"{server['p50_ms']:.0f} / {server['p95_ms']:.0f} / {server['max_ms']:.0f}" if server else ""
         lines.append(
             f"| `{row['route']}`{labels[row['purpose']]} | {row['count']} | {row['p50_ms']:.0f} | "
-            f"{row['p95_ms']:.0f} | {row['max_ms']:.0f} | {timed} | {row['errors']} |"
+            f"{row['p95_ms']:.0f} | {row['max_ms']:.0f} | {timed} | {row['errors']} | {row['resent']} |"
         )
     return "\n".join(lines)
 
 
 def summary(result: dict[str, Any]) -> str:
     rss = result["rss"]
+    cpu = result["cpu_s"]
+    cores = os.cpu_count() or 1
     hwm = ", ".join(f"{name} {mb:.0f} MB" for name, mb in rss["hwm_mb"].items())
     verdict = {True: "pass", False: "**FAIL**"}
     lines = [
@@ -1008,6 +1054,10 @@ def summary(result: dict[str, Any]) -> str:
         f"errors: {len(result['errors'])} (must be 0: {verdict[not result['errors']]}); "
         f"lost updates: {len(result['lost_updates'])} (must be 0: {verdict[not result['lost_updates']]}).",
         f"portal peak RSS (master + workers, sampled): {rss['peak_sum_mb']:.0f} MB; VmHWM: {hwm}.",
+        f"CPU-seconds in the {result['wall_s']:.0f} s: portal {cpu['portal']:.1f}, its database "
+        f"{cpu['database']:.1f}, sandbox {cpu['sandbox']:.1f}, "
+        f"this bench {cpu['bench']:.1f}, the whole machine {cpu['machine']:.1f} of {cores * result['wall_s']:.0f}; "
+        f"{result['resent']} requests resent after the server closed an idle connection (as Chromium does).",
     ]
     if result["workers_restarted"]:
         lines.append("gunicorn restarted a worker during the run: its RSS is not in the sampled peak.")
@@ -1018,6 +1068,43 @@ def summary(result: dict[str, Any]) -> str:
     for line in result["portal_exceptions"][:20]:
         lines.append(f"portal log: {line}")
     return "\n".join(lines)
+
+
+def database_backends(site: Portal) -> dict[int, float]:
+    """CPU-seconds so far of each PostgreSQL server process serving the portal's database (its title names it)."""
+    if site.database != "postgresql":
+        return {}
+    name = urlsplit(site.database_url).path.strip("/")
+    found = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if title.startswith("postgres:") and f" {name} " in title:
+            found[int(pid)] = cpu_seconds(int(pid))
+    return found
+
+
+def cpu_now(site: Portal, portal_pids: list[int], sandbox_pid: int) -> dict[str, Any]:
+    """CPU-seconds so far: the portal's processes, the sandbox, this bench (all its threads), the machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    busy = sum(fields) - fields[3] - fields[4]  # all but idle and iowait
+    return {
+        "portal": sum(cpu_seconds(pid) for pid in portal_pids),
+        "database": database_backends(site),
+        "sandbox": cpu_seconds(sandbox_pid),
+        "bench": usage.ru_utime + usage.ru_stime,
+        "machine": busy / os.sysconf("SC_CLK_TCK"),
+    }
+
+
+def cpu_spent(before: dict[str, Any], after: dict[str, Any]) -> dict[str, float]:
+    spent = {key: after[key] - before[key] for key in ("portal", "sandbox", "bench", "machine")}
+    # Connections opened during the run started from nothing; those still open at the end are counted.
+    spent["database"] = sum(seconds - before["database"].get(pid, 0.0) for pid, seconds in after["database"].items())
+    return spent
 
 
 def commit() -> str:
@@ -1078,14 +1165,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         threads = [threading.Thread(target=person.run, args=(start,), daemon=True) for person in people]
         for thread in threads:
             thread.start()
-        with RssSampler([site.process.pid, *workers]) as sampler:
+        portal_pids = [site.process.pid, *workers]
+        with RssSampler(portal_pids) as sampler:
             start.wait(timeout=HTTP_TIMEOUT)
             began = time.perf_counter()
+            cpu_before = cpu_now(site, portal_pids, sb.process.pid)
             log(f"{len(people)} people started at once")
             deadline = time.monotonic() + RUN_TIMEOUT
             for thread in threads:
                 thread.join(timeout=max(0.0, deadline - time.monotonic()))
             ended = max((person.finished_at for person in people if person.finished_at), default=time.perf_counter())
+            cpu_after = cpu_now(site, portal_pids, sb.process.pid)
         stuck = [person.name for person, thread in zip(people, threads, strict=True) if thread.is_alive()]
         log(f"all done in {ended - began:.1f} s" + (f"; still running: {stuck}" if stuck else ""))
         hwm_mb = {"master": (status_kib(site.process.pid, "VmHWM") or 0) / 1024}
@@ -1136,6 +1226,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "lost_updates": lost,
         "portal_exceptions": exceptions,
         "rss": {"peak_sum_mb": sampler.peak_mb, "hwm_mb": hwm_mb},
+        # CPU-seconds spent during the run; "machine" includes everyone else's work on it.
+        "cpu_s": cpu_spent(cpu_before, cpu_after),
+        "resent": sum(1 for call in calls if call.resent),
         "workers_restarted": restarted,
         "people": [
             {
