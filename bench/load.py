@@ -975,22 +975,31 @@ def access_times(path: Path | None) -> dict[str, list[float]]:
 
 
 def exceptions_in(log_path: Path) -> list[str]:
-    """The last line of each traceback in gunicorn's log with the request it belongs to, and gunicorn's errors."""
+    """Each traceback in gunicorn's log, in one line: the request, the exception, the portal's deepest frame
+    (the innermost one of submitportal/); and gunicorn's own errors (a worker that timed out or died)."""
     found: list[str] = []
     lines = log_path.read_text(errors="replace").splitlines() if log_path.exists() else []
     request = ""
+    last = ""  # of chained tracebacks ("During handling of the above exception …") the last is what was raised
     for index, line in enumerate(lines):
-        if "[CRITICAL]" in line or "[ERROR]" in line:  # gunicorn's own: a worker timed out or died
+        if "[CRITICAL]" in line or "[ERROR]" in line:
             found.append(line)
         if "Internal Server Error:" in line or "Error handling request" in line:
+            if last:
+                found.append(last)
+                last = ""
             request = line.split(": ", 1)[-1] if "Internal Server Error:" in line else line
         if line.startswith("Traceback"):
             end = index + 1
+            frame = ""
             while end < len(lines) and (lines[end].startswith((" ", "\t")) or not lines[end].strip()):
+                where = re.match(r'\s*File ".*/(submitportal/[^"]+)", line (\d+), in (\S+)', lines[end])
+                if where:
+                    frame = f" (in {where.group(3)}, {where.group(1)}:{where.group(2)})"
                 end += 1
             if end < len(lines):
-                found.append(f"{request}: {lines[end]}".strip(": "))
-    return found
+                last = f"{request}: {lines[end]}{frame}".strip(": ")
+    return [*found, last] if last else found
 
 
 def endpoint_rows(calls: list[Call], server: dict[str, list[float]]) -> list[dict[str, Any]]:
@@ -1147,6 +1156,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         f"({total_bytes / 2**20:.0f} MiB in all)"
     )
     before = machine()
+    started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     port = free_port()
     recorder = Recorder()
     postgres = args.database_url if args.database == "postgresql" else None
@@ -1218,7 +1228,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     s3_calls = [c for c in calls if " S3 " in c.route]
     return {
         "commit": commit(),
-        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "started": started,
         "machine_before": before,
         "machine": machine(),
         "users": args.users,
