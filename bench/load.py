@@ -45,6 +45,7 @@ import datetime as dt
 import hashlib
 import html
 import json
+import math
 import os
 import random
 import re
@@ -237,9 +238,9 @@ class Recorder:
 
 
 def percentile(values: list[float], share: float) -> float:
-    """Nearest-rank percentile."""
+    """Nearest-rank percentile: the smallest value with at least `share` of all values at or below it."""
     ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))]
+    return ordered[max(0, min(len(ordered), math.ceil(share * len(ordered))) - 1)]
 
 
 # --- One person ------------------------------------------------------------------------------------------
@@ -1267,6 +1268,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for person in people
         ],
         "pass": {"errors": not errors, "lost_updates": not lost},
+        # Every request: seconds since the start, person, route, purpose, status, seconds it took, resent, problem.
+        "calls": [
+            [
+                round(c.started - began, 4),
+                c.user,
+                c.route,
+                c.purpose,
+                c.status,
+                round(c.seconds, 4),
+                c.resent,
+                c.problem,
+            ]
+            for c in sorted(calls, key=lambda c: c.started)
+        ],
     }
 
 
