@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import statistics
@@ -22,6 +23,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import requests
 
@@ -101,10 +103,19 @@ def stop_group(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
 
 @contextlib.contextmanager
 def sandbox(
-    portal_origin: str, *, s3_proxy: bool = False, s3: str = "moto", tmpdir: Path | None = None
+    portal_origin: str,
+    *,
+    s3_proxy: bool = False,
+    s3: str = "moto",
+    tmpdir: Path | None = None,
+    extra_users: int = 0,
 ) -> Iterator[RunningSandbox]:
-    """The sandbox; `tmpdir` becomes its TMPDIR (where moto spools every object over 5 MiB)."""
+    """The sandbox; `tmpdir` becomes its TMPDIR (where moto spools every object over 5 MiB).
+
+    `extra_users`: accounts loaduser001 … besides the demo users (sandbox/README.md)."""
     extra = ["--s3-proxy"] if s3_proxy else []
+    if extra_users:
+        extra += ["--extra-users", str(extra_users)]
     env = {"TMPDIR": str(tmpdir)} if tmpdir is not None else None
     running = start_sandbox(portal_origin, s3=s3, extra_args=extra, timeout=START_TIMEOUT, env=env)
     try:
@@ -142,6 +153,9 @@ class Portal:
     url: str
     folder: Path
     log_path: Path
+    database: str  # "sqlite" or "postgresql"
+    database_url: str
+    access_log: Path | None = None
     samplers: list[RssSampler] = field(default_factory=list)
 
     def worker_pids(self) -> list[int]:
@@ -156,28 +170,156 @@ def children_of(pid: int) -> list[int]:
     return [int(part) for part in text.split()]
 
 
-@contextlib.contextmanager
-def portal(sb: RunningSandbox, port: int, *, workers: int = 1, threads: int = 8) -> Iterator[Portal]:
-    """The portal under gunicorn as `manage.py demo` runs it (gthread), by default with one worker so
-    its RSS is one process's.
+# --- PostgreSQL -----------------------------------------------------------------------------------------
 
-    Its database, uploads and temporary files live in a fresh folder, removed afterwards.
+DEFAULT_DATABASE_URL = "postgres://portal:portal@127.0.0.1:5432/submitportal_bench"
+
+
+class NoDatabaseServer(RuntimeError):
+    """No PostgreSQL server answers at the given URL (or it refuses the role): the message says what to do."""
+
+
+def database_url_default() -> str:
+    return os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def _server_connection(url: str) -> Any:
+    """An autocommit connection to the server's maintenance database, as the URL's role."""
+    import psycopg
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql") or not parts.path.strip("/"):
+        raise NoDatabaseServer(f"{url!r} is not a postgres://user:password@host:port/name URL.")
+    where = f"{parts.hostname or '127.0.0.1'}:{parts.port or 5432}"
+    try:
+        return psycopg.connect(
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or 5432,
+            user=unquote(parts.username or ""),
+            password=unquote(parts.password or ""),
+            dbname="postgres",
+            connect_timeout=5,
+            autocommit=True,
+        )
+    except psycopg.OperationalError as error:
+        detail = " ".join(str(error).split())
+        raise NoDatabaseServer(
+            f"No PostgreSQL server accepted the connection at {where} as {parts.username!r} ({detail}).\n"
+            "This benchmark runs the portal on PostgreSQL, as it is deployed. Start a server, e.g. on Debian\n"
+            "  sudo pg_ctlcluster 15 main start        (or: sudo service postgresql start)\n"
+            "and give it a role that may create databases:\n"
+            "  sudo -u postgres psql -c \"CREATE ROLE portal LOGIN CREATEDB PASSWORD 'portal'\"\n"
+            "or point --database-url (or BENCH_DATABASE_URL) at a server you have; the benchmark creates its own\n"
+            "database there and drops it afterwards. To measure on SQLite instead, pass --database sqlite."
+        ) from None
+
+
+def check_database_server(url: str) -> None:
+    """Raise NoDatabaseServer unless the server answers and the role may create databases."""
+    with _server_connection(url) as connection:
+        may_create = connection.execute("SELECT rolcreatedb FROM pg_roles WHERE rolname = current_user").fetchone()
+    if not may_create or not may_create[0]:
+        raise NoDatabaseServer(
+            f"The role in {redacted(url)} may not create databases. Give it the right "
+            "(sudo -u postgres psql -c 'ALTER ROLE <role> CREATEDB') or use another --database-url."
+        )
+
+
+def redacted(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return url.replace(f":{parts.password}@", ":***@", 1)
+
+
+@contextlib.contextmanager
+def fresh_postgres_database(url: str) -> Iterator[str]:
+    """A new, empty database on the server of `url` (named after the URL's, with a unique suffix); dropped after.
+
+    Yields its URL. The suffix keeps two runs, or a database left by a killed run, from colliding.
+    """
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = f"{unquote(parts.path.strip('/'))}_{secrets.token_hex(4)}"
+    with _server_connection(url) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        try:
+            with _server_connection(url) as connection:
+                # FORCE: a connection the portal left (CONN_MAX_AGE) must not keep the database alive.
+                connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        except (NoDatabaseServer, psycopg.Error) as error:
+            log(f"could not drop the benchmark database {name}: {error}")
+
+
+# --- The portal under gunicorn -----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def portal(
+    sb: RunningSandbox,
+    port: int,
+    *,
+    workers: int = 1,
+    threads: int = 8,
+    postgres: str | None = None,
+    access_log: bool = False,
+) -> Iterator[Portal]:
+    """The portal under gunicorn (gthread) as it is deployed: `DEBUG` off, static files collected and
+    served by whitenoise, by default one worker so its RSS is one process's.
+
+    Its uploads and temporary files live in a fresh folder, removed afterwards. The database is a
+    fresh SQLite file there, or with `postgres` (a server URL) a fresh PostgreSQL database on that
+    server, dropped afterwards. `access_log`: every request with its duration in microseconds, in
+    `Portal.access_log`. Every 500 leaves its traceback in gunicorn's log (the portal's LOGGING).
     """
     folder = Path(tempfile.mkdtemp(prefix="bench-portal-", dir=BENCH_TMP))
+    try:
+        with contextlib.ExitStack() as stack:
+            database_url = f"sqlite:///{folder / 'db.sqlite3'}"
+            if postgres:
+                database_url = stack.enter_context(fresh_postgres_database(postgres))
+            yield stack.enter_context(
+                _gunicorn(sb, port, folder, database_url, workers, threads, access_log)
+            )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _gunicorn(
+    sb: RunningSandbox,
+    port: int,
+    folder: Path,
+    database_url: str,
+    workers: int,
+    threads: int,
+    access_log: bool,
+) -> Iterator[Portal]:
     env = {
         **{key: value for key, value in os.environ.items() if not key.startswith(("SANDBOX_", "DJANGO_"))},
         "LOCULUS_URL": sb.website,
         "S3_ORIGINS": sb.s3,
-        "DEBUG": "true",
+        # As in production: DEBUG off, so a secret key, and cookies allowed over plain HTTP on loopback.
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "INSECURE_COOKIES": "true",
         "ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
+        "DATABASE_URL": database_url,
         "MEDIA_ROOT": str(folder / "uploads"),
         "FILE_UPLOAD_TEMP_DIR": str(folder / "tmp"),
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
     }
-    (folder / "tmp").mkdir()
-    subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], env=env, cwd=ROOT, check=True, timeout=120)
+    (folder / "tmp").mkdir(exist_ok=True)
+    manage = [PYTHON, "manage.py"]
+    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, cwd=ROOT, check=True, timeout=300)
+    # With DEBUG off whitenoise serves the collected files by their hashed names (manifest storage).
+    subprocess.run([*manage, "collectstatic", "--noinput", "-v", "0"], env=env, cwd=ROOT, check=True, timeout=300)
     log_path = folder / "gunicorn.log"
     command = [
         PYTHON, "-m", "gunicorn", "submitportal.wsgi",
@@ -185,20 +327,22 @@ def portal(sb: RunningSandbox, port: int, *, workers: int = 1, threads: int = 8)
         "--worker-class", "gthread", "--workers", str(workers), "--threads", str(threads),
         "--timeout", "3600",
     ]  # fmt: skip
-    if os.environ.get("BENCH_ACCESS_LOG"):
-        # For diagnosis: every request with its duration in microseconds (%(D)s).
-        command += ["--access-logfile", str(folder / "access.log"), "--access-logformat", "%(m)s %(U)s %(s)s %(D)s"]
+    access_path = None
+    if access_log or os.environ.get("BENCH_ACCESS_LOG"):
+        # Every request with its duration in microseconds (%(D)s).
+        access_path = folder / "access.log"
+        command += ["--access-logfile", str(access_path), "--access-logformat", "%(m)s %(U)s %(s)s %(D)s"]
     with open(log_path, "wb") as output:
         process = subprocess.Popen(
             command, env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
         )
-    running = Portal(process, f"http://127.0.0.1:{port}", folder, log_path)
+    database = "postgresql" if database_url.startswith("postgres") else "sqlite"
+    running = Portal(process, f"http://127.0.0.1:{port}", folder, log_path, database, database_url, access_path)
     try:
         wait_for_http(f"{running.url}/healthz", process)
         yield running
     finally:
         stop_group(process)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 # --- Peak RSS of a process ---------------------------------------------------------------------------
@@ -212,6 +356,15 @@ def status_kib(pid: int, key: str) -> int | None:
     except OSError:
         return None
     return None
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far (its threads included); 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class RssSampler:

@@ -1,11 +1,13 @@
-"""Run every benchmark (issue 8) and print one results table: `make bench`.
+"""Run every benchmark (issues 8 and 16) and print one results table: `make bench`.
 
-Run: .venv/bin/python bench/run_all.py [--runs 3] [--quick] [--out var/bench]
+Run: .venv/bin/python bench/run_all.py [--runs 3] [--quick] [--out var/bench] [--only submit|uploads|validation|load]
 
 Each measure runs in its own subprocess (so one's memory never counts against another's) and
 writes JSON into --out; this script adds the machine's description and prints a Markdown table
 (also written to <out>/summary.md). --quick uses small sizes, for trying the scripts out.
-Exit status 1 if a target was missed. Not part of the test suite: the full run takes ~25 minutes.
+Exit status 1 if a target was missed. Not part of the test suite: the full run takes ~30 minutes.
+The load measure (bench/load.py) needs a PostgreSQL server: $BENCH_DATABASE_URL, or
+postgres://portal:portal@127.0.0.1:5432/submitportal_bench by default (see docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from common import ROOT, log, machine, stop_on_signals, write_json
+from load import endpoint_table
 
 BENCH = ROOT / "bench"
 STEP_TIMEOUT = 3600
@@ -49,7 +52,12 @@ def row(measure: str, baseline: str, ours: str, theirs: str, ratio: str, target:
     return f"| {measure} | {baseline} | {ours} | {theirs} | {ratio} | {target} | {verdict} |"
 
 
-def table(submit: dict[str, Any] | None, uploads: dict[str, Any] | None, validation: dict[str, Any] | None) -> str:
+def table(
+    submit: dict[str, Any] | None,
+    uploads: dict[str, Any] | None,
+    validation: dict[str, Any] | None,
+    load: dict[str, Any] | None = None,
+) -> str:
     lines = [
         "| measure | baseline | portal (median) | baseline (median) | ratio | target | result |",
         "|---|---|---|---|---|---|---|",
@@ -183,6 +191,35 @@ def table(submit: dict[str, Any] | None, uploads: dict[str, Any] | None, validat
                 validation["ok"],
             )
         )
+    if load:
+        people = f"4 load: {load['users']} people × {load['files_per_person']} files, {load['database']}"
+        slowest = max((r for r in load["endpoints"] if r["purpose"] == "page"), key=lambda r: r["p95_ms"])
+        lines.append(row(f"{people}: errors", "", str(len(load["errors"])), "", "", "0", not load["errors"]))
+        lines.append(
+            row(f"{people}: lost updates", "", str(len(load["lost_updates"])), "", "", "0", not load["lost_updates"])
+        )
+        lines.append(
+            row(
+                f"{people}: slowest p95 (`{slowest['route']}`)",
+                "",
+                f"{slowest['p95_ms']:.0f} ms",
+                "",
+                "",
+                "report",
+                None,
+            )
+        )
+        lines.append(
+            row(
+                f"{people}: portal peak RSS (master + workers)",
+                "",
+                f"{load['rss']['peak_sum_mb']:.0f} MB",
+                "",
+                "",
+                "report",
+                None,
+            )
+        )
     return "\n".join(lines)
 
 
@@ -191,12 +228,12 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="small sizes: a try-out, not a measurement")
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench")
-    parser.add_argument("--only", choices=["submit", "uploads", "validation"], action="append")
+    parser.add_argument("--only", choices=["submit", "uploads", "validation", "load"], action="append")
     args = parser.parse_args()
     stop_on_signals()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    wanted = set(args.only or ["submit", "uploads", "validation"])
+    wanted = set(args.only or ["submit", "uploads", "validation", "load"])
     python = sys.executable
     runs = ["--runs", str(args.runs)]
     info = {"machine_before": machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
@@ -232,9 +269,18 @@ def main() -> int:
             if match
             else None
         )
+    if "load" in wanted:
+        # One full run: 20 people at once is the measure itself, repeating it would not make a median.
+        size = ["--users", "4", "--entries", "2", "--files-per-entry", "5"] if args.quick else []
+        path = out / "load.json"
+        path.unlink(missing_ok=True)  # a file from an earlier run must not stand in for this one
+        codes["load"] = step("measure 4", [python, str(BENCH / "load.py"), *size, "--json", str(path)])
+        results["load"] = json.loads(path.read_text()) if path.exists() else None
     info["machine_after"] = machine()
     info["finished"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
-    summary = table(results.get("submit"), results.get("uploads"), results.get("validation"))
+    summary = table(results.get("submit"), results.get("uploads"), results.get("validation"), results.get("load"))
+    if results.get("load"):
+        summary += "\n\nMeasure 4 per endpoint:\n\n" + endpoint_table(results["load"])
     write_json(out / "all.json", {**info, "results": results, "exit_codes": codes})
     (out / "summary.md").write_text(summary + "\n", encoding="utf-8")
     print("\n" + summary)

@@ -35,6 +35,7 @@ from common import (
     BENCH_TMP,
     HTTP_TIMEOUT,
     RssSampler,
+    cpu_seconds,
     csrf_token,
     free_port,
     log,
@@ -101,12 +102,6 @@ def copy_in_kernel(source: Path, target: Path) -> float:
                 break
             sent += count
     return time.perf_counter() - started
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of a process so far (its threads included)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def raw_upload(path: Path) -> list[str]:

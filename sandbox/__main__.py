@@ -14,6 +14,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from sandbox.people import MAX_EXTRA_USERS, add_extra_users
+
 HOST_DEFAULT = "127.0.0.1"
 
 
@@ -42,11 +44,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=str(env_default("s3_proxy", "")).lower() in ("1", "true", "yes"),
         help="put a fault-injecting proxy in front of S3; presigned URLs then point at it",
     )
+    parser.add_argument(
+        "--extra-users",
+        type=int,
+        default=int(env_default("extra_users", 0)),
+        help="this many more users, loaduser001 … (password = user name), in no group: for load benchmarks",
+    )
     parser.add_argument("--state-dir", default=env_default("state_dir", None))
     parser.add_argument("--ready-file", default=env_default("ready_file", None))
     args = parser.parse_args(argv)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         parser.error("the sandbox binds to loopback only (127.0.0.1)")
+    if not 0 <= args.extra_users <= MAX_EXTRA_USERS:
+        parser.error(f"--extra-users must be between 0 and {MAX_EXTRA_USERS}")
     return args
 
 
@@ -61,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO,
         format="%(asctime)s %(threadName)s %(name)s %(levelname)s %(message)s",
     )
+
+    add_extra_users(args.extra_users)
 
     # Imported here so MOTO_DISABLE_GLOBAL_CORS is set (in sandbox.s3) before moto loads.
     from sandbox.backend import TokenVerifier, create_backend_app, with_faults

@@ -46,6 +46,29 @@ USERS: dict[str, User] = {
     ]
 }
 
+MAX_EXTRA_USERS = 999
+
+
+def extra_username(number: int) -> str:
+    """The name of the `number`-th extra user (1-based): loaduser001, loaduser002, …"""
+    return f"loaduser{number:03d}"
+
+
+def add_extra_users(count: int) -> list[str]:
+    """`count` more users, in no group (like newuser): a realm with as many accounts as a load test has people.
+
+    A Keycloak realm has any number of users; the sandbox has no registration page, so a load test
+    asks for its people at start-up (`--extra-users`). Each of them may create a group with
+    `POST /groups`, as a new lab does on the Loculus website.
+    """
+    if not 0 <= count <= MAX_EXTRA_USERS:
+        msg = f"the number of extra users must be between 0 and {MAX_EXTRA_USERS}, not {count}"
+        raise ValueError(msg)
+    names = [extra_username(number) for number in range(1, count + 1)]
+    for number, name in enumerate(names, start=1):
+        USERS[name] = User(name, "Load", f"User {number:03d}")
+    return names
+
 
 @dataclass
 class Group:

@@ -52,3 +52,30 @@ def test_it_prints_the_ready_line_and_stops_on_sigterm(tmp_path: Path) -> None:
 def test_a_failed_start_reports_the_stderr_tail() -> None:
     with pytest.raises(SandboxStartError, match="loopback only"):
         start_sandbox(PORTAL_ORIGIN, extra_args=["--host", "0.0.0.0"])  # noqa: S104
+
+
+def test_extra_users_can_sign_in_and_create_their_own_group() -> None:
+    running = start_sandbox(PORTAL_ORIGIN, extra_args=["--extra-users", "2"])
+    try:
+        token = running.access_token("loaduser002")
+        address = {"line1": "1 Road", "line2": "", "city": "Town", "state": "", "postalCode": "1", "country": "Kenya"}
+        body = {"groupName": "Load Lab 2", "institution": "Load Lab", "address": address, "contactEmail": "l@x.org"}
+        headers = {"Authorization": f"Bearer {token}"}
+        assert requests.get(f"{running.backend}/user/groups", headers=headers, timeout=10).json() == []
+        created = requests.post(f"{running.backend}/groups", json=body, headers=headers, timeout=10)
+        assert created.status_code == 200, created.text
+        groups = requests.get(f"{running.backend}/user/groups", headers=headers, timeout=10).json()
+        assert [group["groupName"] for group in groups] == ["Load Lab 2"]
+        with pytest.raises(requests.HTTPError):
+            running.access_token("loaduser003")  # only as many as asked for
+    finally:
+        running.stop()
+
+
+def test_without_the_option_there_are_no_extra_users() -> None:
+    running = start_sandbox(PORTAL_ORIGIN)
+    try:
+        with pytest.raises(requests.HTTPError):
+            running.access_token("loaduser001")
+    finally:
+        running.stop()
