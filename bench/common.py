@@ -283,9 +283,7 @@ def portal(
             database_url = f"sqlite:///{folder / 'db.sqlite3'}"
             if postgres:
                 database_url = stack.enter_context(fresh_postgres_database(postgres))
-            yield stack.enter_context(
-                _gunicorn(sb, port, folder, database_url, workers, threads, access_log)
-            )
+            yield stack.enter_context(_gunicorn(sb, port, folder, database_url, workers, threads, access_log))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
