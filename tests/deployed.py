@@ -9,7 +9,6 @@ the requests left behind.
 from __future__ import annotations
 
 import os
-import secrets
 import socket
 import subprocess
 import sys
@@ -17,12 +16,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import requests
+
+from tests.signin_helpers import sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
 START_SECONDS = 60
@@ -58,10 +57,16 @@ class Deployed:
 
 @contextmanager
 def gunicorn_portal(
-    folder: Path, env: dict[str, str], *, workers: int = 2, threads: int = 8, settings: str = "submitportal.settings"
+    folder: Path,
+    env: dict[str, str],
+    *,
+    workers: int = 2,
+    threads: int = 8,
+    settings: str = "submitportal.settings",
+    port: int | None = None,
 ) -> Iterator[Deployed]:
     """Run the portal under gunicorn with `env` added to the test's environment; stop it afterwards."""
-    port = free_port()
+    port = port or free_port()
     (folder / "tmp").mkdir(parents=True, exist_ok=True)
     full_env = {
         **{key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_LIVE", "PYTEST"))},
@@ -112,34 +117,10 @@ def gunicorn_portal(
             process.wait(timeout=30)
 
 
-def signed_in_session(portal_url: str, username: str, tokens: dict[str, Any]) -> requests.Session:
-    """A requests session signed in to the deployed portal as `username`, holding these Loculus tokens.
-
-    The session is made in the shared database as the sign-in callback makes it; the CSRF cookie and
-    header are set as the page's script sends them.
-    """
-    from django.contrib.auth import get_user_model
-    from django.test import Client
-    from django.utils import timezone
-
-    from submitportal.models import TokenSet
-
-    user, _ = get_user_model().objects.get_or_create(username=username)
-    client = Client()
-    client.force_login(user)
-    session_key = client.session.session_key
-    TokenSet.objects.create(
-        session_id=session_key,
-        user=user,
-        access_token=tokens["access_token"],
-        access_expires_at=timezone.now() + timedelta(seconds=int(tokens.get("expires_in", 3600))),
-        refresh_token=tokens.get("refresh_token", ""),
-    )
-    session = requests.Session()
-    csrf = secrets.token_hex(16)  # 32 characters: an unmasked CSRF secret
-    session.cookies.set("sessionid", session_key, domain="127.0.0.1", path="/")
-    session.cookies.set("csrftoken", csrf, domain="127.0.0.1", path="/")
-    session.headers["X-CSRFToken"] = csrf
-    check = session.get(f"{portal_url}/drafts/", allow_redirects=False, timeout=30)
-    assert check.status_code == 200, f"not signed in: {check.status_code} {check.headers.get('location')}"
+def signed_in_session(portal_url: str, username: str) -> requests.Session:
+    """A requests session signed in to the deployed portal through the sandbox's login form, with the
+    CSRF header the page's script sends."""
+    session = sign_in(portal_url, username)
+    session.get(f"{portal_url}/drafts/", timeout=30)  # sets the CSRF cookie
+    session.headers["X-CSRFToken"] = session.cookies["csrftoken"]
     return session

@@ -22,8 +22,8 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from sandbox.launcher import RunningSandbox
-from tests.deployed import Deployed, gunicorn_portal, signed_in_session
+from sandbox.launcher import start_sandbox
+from tests.deployed import Deployed, free_port, gunicorn_portal, signed_in_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,15 +32,22 @@ ROUNDS = 50
 GROUPS = (1, 2)
 TIMEOUT = 60
 HX = {"HX-Request": "true"}
+SIGN_INS = 16
 
 
 @pytest.fixture(scope="module")
 def deployed(
-    sandbox: RunningSandbox, tmp_path_factory: pytest.TempPathFactory, django_db_setup: None, django_db_blocker: Any
+    tmp_path_factory: pytest.TempPathFactory, django_db_setup: None, django_db_blocker: Any
 ) -> Iterator[Deployed]:
-    with django_db_blocker.unblock():
+    """The portal under gunicorn, with a sandbox of its own that takes its sign-ins (redirects to its origin)."""
+    port = free_port()
+    with (
+        django_db_blocker.unblock(),
+        start_sandbox(f"http://127.0.0.1:{port}", extra_args=["--extra-users", str(SIGN_INS)]) as sandbox,
+    ):
         env = {"LOCULUS_URL": sandbox.website, "S3_ORIGINS": sandbox.s3, "LOG_LEVEL": "WARNING"}
-        with gunicorn_portal(tmp_path_factory.mktemp("deployed"), env, workers=2, threads=8) as running:
+        folder = tmp_path_factory.mktemp("deployed")
+        with gunicorn_portal(folder, env, workers=2, threads=8, port=port) as running:
             yield running
 
 
@@ -260,10 +267,10 @@ def _assert_nothing_lost(deployed: Deployed, outcome: Outcome, seed: int, failed
     assert not outcome.problems and not errors, "\n".join([summary, *outcome.problems[:40], *errors[:10]])
 
 
-def test_a_bulk_draft_keeps_the_last_of_everything_sent_at_once(deployed: Deployed, loculus: RunningSandbox) -> None:
+def test_a_bulk_draft_keeps_the_last_of_everything_sent_at_once(deployed: Deployed) -> None:
     seed = random.randrange(2**32)  # noqa: S311 - a test's random order, printed to replay it
     rng = random.Random(seed)  # noqa: S311
-    session = signed_in_session(deployed.url, "testuser", loculus.password_token("testuser", "testuser"))
+    session = signed_in_session(deployed.url, "testuser")
     draft_id, page_url = _open_draft(session, deployed.url, "bulk")
     base = f"{deployed.url}/drafts/{draft_id}"
     first = Round(0, 3, GROUPS[0], False, True)
@@ -309,11 +316,11 @@ def _open_draft(session: requests.Session, portal: str, kind: str) -> tuple[str,
     return draft_id, f"{portal}{opened.headers['Location']}"
 
 
-def test_a_form_draft_keeps_the_last_of_everything_sent_at_once(deployed: Deployed, loculus: RunningSandbox) -> None:
+def test_a_form_draft_keeps_the_last_of_everything_sent_at_once(deployed: Deployed) -> None:
     """The single-entry form: autosaves from two tabs, a group change and extra files, at one instant."""
     seed = random.randrange(2**32)  # noqa: S311 - a test's random order, printed to replay it
     rng = random.Random(seed)  # noqa: S311
-    session = signed_in_session(deployed.url, "testuser", loculus.password_token("testuser", "testuser"))
+    session = signed_in_session(deployed.url, "testuser")
     draft_id, page_url = _open_draft(session, deployed.url, "form")
     base = f"{deployed.url}/drafts/{draft_id}"
     outcome = Outcome()
@@ -351,3 +358,26 @@ def test_a_form_draft_keeps_the_last_of_everything_sent_at_once(deployed: Deploy
         failed_rounds += len(outcome.problems) > before
 
     _assert_nothing_lost(deployed, outcome, seed, failed_rounds)
+
+
+def test_people_signing_in_at_the_same_moment_all_get_in(deployed: Deployed) -> None:
+    """Each sign-in writes its user, session and tokens: on SQLite these writers wait for each other."""
+    results: dict[str, str] = {}
+    barrier = threading.Barrier(SIGN_INS)
+
+    def one(username: str) -> None:
+        barrier.wait(timeout=TIMEOUT)
+        try:
+            session = signed_in_session(deployed.url, username)
+            results[username] = str(session.get(f"{deployed.url}/drafts/", timeout=TIMEOUT).status_code)
+        except (AssertionError, requests.RequestException) as exc:
+            results[username] = repr(exc)[:300]
+
+    names = [f"loaduser{n:03d}" for n in range(1, SIGN_INS + 1)]
+    threads = [threading.Thread(target=one, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=TIMEOUT * 2)
+    assert results == dict.fromkeys(names, "200")
+    assert " ERROR " not in deployed.log_text()
