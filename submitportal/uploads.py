@@ -110,6 +110,10 @@ def add_files(
     return created
 
 
+GROUP_CHANGED = "The submitting group changed while this upload was being prepared. Please retry."
+NO_ADDRESS = "Loculus did not hand out an upload address for this file. Please retry."
+
+
 def prepare(token: str, draft: Draft, pks: list[int], *, fresh: bool = False) -> list[ExtraFile]:
     """Upload URLs for these files of the draft, asked for now: reused while valid for its group, else new.
 
@@ -135,9 +139,11 @@ def prepare(token: str, draft: Draft, pks: list[int], *, fresh: bool = False) ->
                 if f in stale:
                     target = targets.get(f.pk)
                     if locked.draft.group_id != group_id:
-                        continue  # the group changed meanwhile: the group change marked the file
-                    if target is None:
-                        _set(current, status=ExtraFile.Status.FAILED, error=failure)
+                        # The URLs are for the old group. Files of the old group were marked by the group change.
+                        if current.group_id == locked.draft.group_id:
+                            _set(current, status=ExtraFile.Status.FAILED, error=GROUP_CHANGED)
+                    elif target is None:
+                        _set(current, status=ExtraFile.Status.FAILED, error=failure or NO_ADDRESS)
                     else:
                         _set(current, **_with_target(current, target, group_id))
                 elif current.status == ExtraFile.Status.FAILED and current.group_id == locked.draft.group_id:
