@@ -10,16 +10,18 @@ from __future__ import annotations
 import contextlib
 import logging
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
 from submitportal import draft_files, linking
 from submitportal.bulkfiles.compression import UnreadableFile, split_compression
+from submitportal.bulkfiles.fasta_summary import FastaSummary, can_follow, summarize_fasta
 from submitportal.bulkfiles.rewrite import write_backend_tsv
-from submitportal.bulkfiles.validate import validate
+from submitportal.bulkfiles.validate import check_metadata, combine
 from submitportal.loculus import client, files_protocol
 from submitportal.loculus.instance import Organism
 from submitportal.models import Draft, ExtraFile
@@ -50,16 +52,60 @@ def _extension_problem(kind: str, name: str) -> str | None:
     return None
 
 
+def check_on_arrival(kind: str) -> Callable[[str], Callable[[BinaryIO], FastaSummary] | None] | None:
+    """What to compute from an upload of this kind while it arrives (for `upload_handlers.received_file`).
+
+    A sequence file is summarized as its bytes come in, so its check is done when the upload is.
+    A metadata file is not followed: it is small (56,000 rows are 2 MB, in the portal within
+    milliseconds), and an XLSX workbook can only be read whole.
+    """
+    if kind != "sequences":
+        return None
+    max_bytes = settings.MAX_DECOMPRESSED_SIZE
+
+    def for_name(name: str) -> Callable[[BinaryIO], FastaSummary] | None:
+        if not can_follow(name):
+            return None  # a ZIP archive: summarized from the stored file
+        return lambda stream: summarize_fasta(stream, name, max_bytes=max_bytes)
+
+    return for_name
+
+
 def accept(draft: Draft, organism: Organism, kind: str, upload: UploadedFile) -> str | None:
-    """Keep an uploaded metadata or sequence file and check the pair again. Returns a refusal, if any."""
+    """Keep an uploaded metadata or sequence file and check the pair again. Returns a refusal, if any.
+
+    A sequence file's summary computed while it arrived (`upload.followed`, see `check_on_arrival`)
+    is kept with it, so no check reads the file again.
+    """
     if kind == "sequences" and not organism.consensus_sequences:
         return f"{organism.display_name} takes no consensus sequences: submit the metadata (and extra files) only."
     problem = _extension_problem(kind, upload.name or "")
     if problem:
         return problem
-    draft_files.store(draft, kind, upload)
+    followed = getattr(upload, "followed", None)
+    summary = followed.to_bytes() if kind == "sequences" and isinstance(followed, FastaSummary) else None
+    draft_files.store(draft, kind, upload, summary)
     revalidate(draft, organism)
     return None
+
+
+def _sequences_summary(draft: Draft, organism: Organism, sequences: dict[str, Any]) -> FastaSummary:
+    """The summary of the draft's sequence file: the one kept with it if it applies, else read now and kept."""
+    max_bytes = settings.MAX_DECOMPRESSED_SIZE
+    if not organism.consensus_sequences:
+        return FastaSummary(sequences["name"], max_bytes)  # refused by name, never read
+    data = draft_files.summary_of(sequences)
+    if data is not None:
+        try:
+            kept = FastaSummary.from_bytes(data)
+        except ValueError:  # written by an older portal: read the file again
+            kept = None
+        if kept is not None and kept.name == sequences["name"] and kept.max_bytes == max_bytes:
+            return kept
+    with draft_files.local_path(sequences["stored"]) as path:
+        summary = summarize_fasta(path, sequences["name"], max_bytes=max_bytes)
+    draft_files.keep_summary(draft, "sequences", summary.to_bytes())
+    return summary
 
 
 def revalidate(draft: Draft, organism: Organism) -> None:
@@ -70,16 +116,12 @@ def revalidate(draft: Draft, organism: Organism) -> None:
     if metadata:
         with contextlib.ExitStack() as stack:
             metadata_path = stack.enter_context(draft_files.local_path(metadata["stored"]))
-            sequences_path = stack.enter_context(draft_files.local_path(sequences["stored"])) if sequences else None
             try:
-                report = validate(
-                    organism,
-                    metadata_path,
-                    metadata["name"],
-                    sequences_path,
-                    sequences["name"] if sequences else None,
-                    max_bytes=settings.MAX_DECOMPRESSED_SIZE,
+                checked = check_metadata(
+                    organism, metadata_path, metadata["name"], max_bytes=settings.MAX_DECOMPRESSED_SIZE
                 )
+                fasta = _sequences_summary(draft, organism, sequences) if sequences else None
+                report = combine(organism, checked, fasta)
             except UnreadableFile as exc:
                 summary = {"unreadable": exc.message}
             else:

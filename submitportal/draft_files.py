@@ -3,7 +3,8 @@
 Uploads arrive as Django temporary files on disk (FILE_UPLOAD_TEMP_DIR) and are moved, never read
 into memory. Validation reads them as local files; with a remote storage they are copied to a
 temporary file first. The validation report is kept beside them as JSON, so linking extra files
-does not need to read the metadata again.
+does not need to read the metadata again, and so is the sequence file's summary (what its check
+needs from it, `bulkfiles.fasta_summary`), so a new metadata file does not make it read the FASTA.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 
@@ -35,12 +37,17 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[-150:] or "file"
 
 
-def store(draft: Draft, kind: str, upload: UploadedFile) -> dict[str, Any]:
-    """Keep the uploaded file for the draft, replacing the previous one of this kind."""
+def store(draft: Draft, kind: str, upload: UploadedFile, summary: bytes | None = None) -> dict[str, Any]:
+    """Keep the uploaded file for the draft, replacing the previous one of this kind.
+
+    `summary`: what was computed from exactly these bytes as they arrived (see `summary_of`).
+    """
     discard(draft, kind)
     original = Path(upload.name or kind).name
     stored = default_storage.save(f"{_folder(draft)}/{kind}/{_safe(original)}", upload)
     info = {"name": original, "stored": stored, "size": upload.size}
+    if summary is not None:
+        info["summary"] = _save_summary(stored, summary)
     draft.values = {**draft.values, kind: info}
     draft.save(update_fields=["values", "updated_at"])
     return info
@@ -50,6 +57,8 @@ def discard(draft: Draft, kind: str) -> None:
     info = draft.values.get(kind)
     if info:
         default_storage.delete(info["stored"])
+        if info.get("summary"):
+            default_storage.delete(info["summary"])
         draft.values = {key: value for key, value in draft.values.items() if key != kind}
         draft.save(update_fields=["values", "updated_at"])
     default_storage.delete(_report_name(draft))
@@ -77,6 +86,40 @@ def local_path(stored: str) -> Iterator[Path]:
 
 def open_stored(stored: str) -> Any:
     return default_storage.open(stored, "rb")
+
+
+# --- A stored file's summary ------------------------------------------------------------------------
+#
+# Written once beside the stored file (`<stored>.summary`) and never changed; it goes with the file.
+# Whether its content still applies (its format, the name and limits it was computed with) is for
+# the reader of the bytes to judge.
+
+
+def _save_summary(stored: str, data: bytes) -> str:
+    return default_storage.save(f"{stored}.summary", ContentFile(data))
+
+
+def summary_of(info: dict[str, Any]) -> bytes | None:
+    """The summary kept with the stored file `info` describes, if there is one."""
+    name = info.get("summary")
+    if not name:
+        return None
+    try:
+        with default_storage.open(name, "rb") as stream:
+            return bytes(stream.read())
+    except FileNotFoundError:
+        return None
+
+
+def keep_summary(draft: Draft, kind: str, data: bytes) -> None:
+    """Keep a summary computed after arrival for the draft's current file of this kind."""
+    info = draft.values.get(kind)
+    if not info:
+        return
+    if info.get("summary"):
+        default_storage.delete(info["summary"])
+    draft.values = {**draft.values, kind: {**info, "summary": _save_summary(info["stored"], data)}}
+    draft.save(update_fields=["values", "updated_at"])
 
 
 def remove_all(draft: Draft) -> None:

@@ -75,6 +75,8 @@ def test_bulk_files_are_kept_checked_and_submitted_from_an_s3_bucket(
         f"submitportal/drafts/{draft.pk}/metadata/metadata.tsv",
         f"submitportal/drafts/{draft.pk}/report.json",
         f"submitportal/drafts/{draft.pk}/sequences/sequences.fasta",
+        # What the check needs from the FASTA, read once (here after arrival: a multipart upload).
+        f"submitportal/drafts/{draft.pk}/sequences/sequences.fasta.summary",
     ]
     sent: dict[str, bytes] = {}
 
