@@ -26,6 +26,12 @@ log = logging.getLogger("submitportal.uploads")
 
 T = TypeVar("T")
 
+# While the writer writes, a reader gets whole steps of this many bytes only: it keeps out of the
+# page-cache folios the writer is still filling (ext4 caches in folios of up to 2 MiB), where a read
+# makes reader and writer wait for each other's folio lock. Measured with a 1 GiB upload on this
+# VM: byte-exact following made the upload 2.5-7 s, whole 8 MiB steps 1.1-1.2 s (0.6-0.8 s unread).
+STEP = 8 * 1024 * 1024
+
 
 class Abandoned(Exception):
     """The writer failed, gave up or fell silent: what was read so far must not be used.
@@ -38,9 +44,10 @@ class Abandoned(Exception):
 class GrowingFile:
     """The shared state of one file being written: how many bytes it holds, and whether it is done."""
 
-    def __init__(self, fd: int, *, idle_seconds: float) -> None:
+    def __init__(self, fd: int, *, idle_seconds: float, step: int = STEP) -> None:
         self._fd = fd
         self._idle_seconds = idle_seconds
+        self._step = step
         self._condition = threading.Condition()
         self._size = 0
         self._state = "writing"  # then "finished" or "failed"
@@ -71,7 +78,7 @@ class GrowingFile:
         return GrowingFileReader(self, os.dup(self._fd))
 
     def _available(self, offset: int) -> int:
-        """Bytes readable at `offset` now: waits while there are none and the writer is still writing.
+        """Bytes readable at `offset` now (whole steps while the writer writes): waits while there are none.
 
         0 means the end of a finished file. Raises Abandoned when the writer failed or reported
         nothing for `idle_seconds`.
@@ -81,8 +88,11 @@ class GrowingFile:
             while True:
                 if self._state == "failed":
                     raise Abandoned("the writer failed")
-                if self._size > offset or self._state == "finished":
+                if self._state == "finished":
                     return self._size - offset
+                whole = self._size - self._size % self._step
+                if whole > offset:
+                    return whole - offset
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise Abandoned(f"the writer reported nothing for {self._idle_seconds:g} s")

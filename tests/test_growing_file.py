@@ -77,7 +77,7 @@ def test_a_reader_slower_than_the_writer_reads_the_rest_after_the_end(target: in
 
 
 def test_it_never_reads_past_what_the_writer_reported(target: int) -> None:
-    growing = GrowingFile(target, idle_seconds=0.3)
+    growing = GrowingFile(target, idle_seconds=0.3, step=1)
     os.write(target, b"0123456789")
     growing.wrote(4)  # the other six bytes are in the file but not reported yet
     with growing.reader() as stream:
@@ -86,6 +86,16 @@ def test_it_never_reads_past_what_the_writer_reported(target: int) -> None:
         growing.finished()
         assert stream.read(100) == b"456789"
         assert stream.read(100) == b""
+
+
+def test_while_the_writer_writes_it_reads_whole_steps_only(target: int) -> None:
+    growing = GrowingFile(target, idle_seconds=0.3, step=4)
+    os.write(target, b"0123456789")
+    growing.wrote(10)
+    with growing.reader() as stream:
+        assert stream.read(100) == b"01234567"  # 8 and 9 are in a step the writer is still filling
+        growing.finished()
+        assert stream.read(100) == b"89"
 
 
 def test_a_writer_that_fails_midway_stops_a_waiting_reader(target: int) -> None:
@@ -99,7 +109,7 @@ def test_a_writer_that_fails_midway_stops_a_waiting_reader(target: int) -> None:
 
 
 def test_a_writer_that_falls_silent_stops_the_reader_after_the_idle_time(target: int) -> None:
-    growing = GrowingFile(target, idle_seconds=0.3)
+    growing = GrowingFile(target, idle_seconds=0.3, step=1)
     os.write(target, b"abc")
     growing.wrote(3)
     started = time.monotonic()
