@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -20,7 +20,7 @@ from django.core.files.uploadedfile import UploadedFile
 from submitportal import draft_files, linking
 from submitportal.bulkfiles.compression import UnreadableFile, split_compression
 from submitportal.bulkfiles.fasta_summary import FastaSummary, can_follow, summarize_fasta
-from submitportal.bulkfiles.rewrite import write_backend_tsv
+from submitportal.bulkfiles.rewrite import BackendRows, write_backend_tsv
 from submitportal.bulkfiles.validate import check_metadata, combine
 from submitportal.loculus import client, files_protocol
 from submitportal.loculus.instance import Organism
@@ -116,9 +116,14 @@ def revalidate(draft: Draft, organism: Organism) -> None:
     if metadata:
         with contextlib.ExitStack() as stack:
             metadata_path = stack.enter_context(draft_files.local_path(metadata["stored"]))
+            backend = stack.enter_context(_backend_metadata_writer(draft, organism, metadata))
             try:
                 checked = check_metadata(
-                    organism, metadata_path, metadata["name"], max_bytes=settings.MAX_DECOMPRESSED_SIZE
+                    organism,
+                    metadata_path,
+                    metadata["name"],
+                    max_bytes=settings.MAX_DECOMPRESSED_SIZE,
+                    rows_to=backend.rows if backend else None,
                 )
                 fasta = _sequences_summary(draft, organism, sequences) if sequences else None
                 report = combine(organism, checked, fasta)
@@ -126,8 +131,8 @@ def revalidate(draft: Draft, organism: Organism) -> None:
                 summary = {"unreadable": exc.message}
             else:
                 draft_files.save_report(draft, report)
-                if report.ok:
-                    _prepare_backend_metadata(draft, organism, metadata, metadata_path)
+                if report.ok and backend:
+                    backend.keep()
                 summary = {
                     "ok": report.ok,
                     "errors": report.counts.errors,
@@ -151,20 +156,41 @@ def revalidate(draft: Draft, organism: Organism) -> None:
     draft.save(update_fields=["values", "updated_at"])
 
 
-def _prepare_backend_metadata(draft: Draft, organism: Organism, metadata: dict[str, Any], path: Path) -> None:
-    """Write the TSV a submission without extra files sends, now that the metadata passed its check."""
+class _BackendMetadata:
+    """The TSV a submission without extra files sends, written in the same read as the metadata's check."""
+
+    def __init__(
+        self, draft: Draft, metadata: dict[str, Any], columns: list[str], path: Path, rows: BackendRows
+    ) -> None:
+        self.draft = draft
+        self.metadata = metadata
+        self.columns = columns
+        self.path = path
+        self.rows = rows
+
+    def keep(self) -> None:
+        """Keep it for the submit (only for a report without errors: then every row was written)."""
+        if self.rows.problem is not None:
+            return  # the submit writes it and says what is wrong
+        self.rows.out.close()
+        draft_files.save_backend_metadata(self.draft, self.path, self.metadata["stored"], self.columns)
+
+
+@contextlib.contextmanager
+def _backend_metadata_writer(
+    draft: Draft, organism: Organism, metadata: dict[str, Any]
+) -> Iterator[_BackendMetadata | None]:
+    """A writer for the backend's TSV, or None when it was written from this very file already."""
     wire = wire_for(organism, [])
     if draft_files.backend_metadata(draft, metadata["stored"], wire.columns):
-        return  # written from this very file already (only the sequences changed)
+        yield None  # only the sequences changed
+        return
     with tempfile.TemporaryDirectory(prefix="submitportal-", dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp:
-        written = Path(tmp) / "metadata.tsv"
-        try:
-            write_backend_tsv(
-                path, metadata["name"], written, wire.columns, wire.cells, max_bytes=settings.MAX_DECOMPRESSED_SIZE
+        path = Path(tmp) / "metadata.tsv"
+        with path.open("w", encoding="utf-8", newline="") as out:
+            yield _BackendMetadata(
+                draft, metadata, wire.columns, path, BackendRows(out, metadata["name"], wire.columns, wire.cells)
             )
-        except UnreadableFile:
-            return  # the submit writes it and says what is wrong
-        draft_files.save_backend_metadata(draft, written, metadata["stored"], wire.columns)
 
 
 def plans(draft: Draft, organism: Organism) -> dict[str, linking.CategoryPlan] | None:

@@ -20,7 +20,12 @@ from django.test import Client
 
 from sandbox.launcher import RunningSandbox
 from submitportal import bulk, draft_files
+from submitportal import submit as submit_module
+from submitportal.bulkfiles import metadata as metadata_module
+from submitportal.bulkfiles import rewrite as rewrite_module
+from submitportal.bulkfiles import validate as validate_module
 from submitportal.bulkfiles.fasta_summary import FastaSummary, summarize_fasta
+from submitportal.bulkfiles.rewrite import write_backend_tsv
 from submitportal.bulkfiles.validate import validate
 from submitportal.loculus import instance
 from submitportal.models import Draft
@@ -174,3 +179,30 @@ def test_a_raw_fasta_cut_short_keeps_nothing_and_leaves_no_thread(signed_in: Cli
     draft.refresh_from_db()
     assert "sequences" not in draft.values
     assert not [t for t in threading.enumerate() if t.name == "check-upload"]
+
+
+def test_the_metadata_is_read_once_for_its_check_and_for_what_the_submit_sends(
+    signed_in: Client, draft: Draft, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    good = b'id\tsampleCollectionDate\tgeoLocCountry\ns1\t2024-01-05\tUganda\ns2\t 2024-01-06 \t"Kenya"\n'
+    send(signed_in, draft, "sequences", "s.fasta", b">s1\nACGT\n>s2\nGG\n")
+    reads: list[str] = []
+    original = metadata_module.open_metadata
+
+    def counting(path: Any, name: str, **kwargs: Any) -> Any:
+        reads.append(name)
+        return original(path, name, **kwargs)
+
+    monkeypatch.setattr(validate_module, "open_metadata", counting)
+    monkeypatch.setattr(rewrite_module, "open_metadata", counting)
+    send(signed_in, draft, "metadata", "m.tsv", good)
+    assert reads == ["m.tsv"]
+    draft.refresh_from_db()
+    assert draft.values["report"]["ok"] is True
+    prepared = draft.values["backendMetadata"]
+    expected = tmp_path / "expected.tsv"
+    monkeypatch.setattr(rewrite_module, "open_metadata", original)
+    wire = submit_module.wire_for(instance.get_instance().organism("ebola-sudan"), [])  # type: ignore[arg-type]
+    write_backend_tsv(stored_path(draft, "metadata"), "m.tsv", expected, wire.columns, wire.cells)
+    with default_storage.open(prepared["stored"], "rb") as stream:
+        assert stream.read() == expected.read_bytes()

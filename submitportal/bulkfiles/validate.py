@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from submitportal.bulkfiles.compression import MAX_DECOMPRESSED_BYTES, UnreadableFile
 from submitportal.bulkfiles.fasta_summary import FastaSummary, summarize_fasta
@@ -82,6 +83,14 @@ def validate(
     return combine(organism, metadata, summarize_fasta(sequences_path, name, max_bytes=max_bytes))
 
 
+class RowSink(Protocol):
+    """Gets the table's header and then every data row as `check_metadata` reads them (rewrite.BackendRows)."""
+
+    def header(self, columns: list[str]) -> None: ...
+
+    def row(self, number: int, values: list[str]) -> None: ...
+
+
 def check_metadata(
     organism: Organism,
     path: str | Path,
@@ -89,14 +98,19 @@ def check_metadata(
     *,
     max_problems: int = 100,
     max_bytes: int = MAX_DECOMPRESSED_BYTES,
+    rows_to: RowSink | None = None,
 ) -> MetadataCheck:
-    """Check the metadata table alone; never raises for bad input."""
+    """Check the metadata table alone; never raises for bad input.
+
+    `rows_to` also gets the header and each row (shorter rows padded) in the same read, e.g. to
+    write what the backend receives; what it made is worth keeping only if the report has no errors.
+    """
     report = Report(has_files_columns={category.name: False for category in organism.file_categories})
     problems = ProblemCollector(report, max_problems)
     fasta_ids: dict[str, int] | None = None
     try:
         with open_metadata(path, name, max_bytes=max_bytes) as table:
-            fasta_ids = _MetadataCheck(organism, table, report, problems).run()
+            fasta_ids = _MetadataCheck(organism, table, report, problems, rows_to).run()
     except UnreadableFile as exc:
         problems.add("error", "metadata", "unreadable_file", exc.message)
         fasta_ids = None
@@ -152,13 +166,23 @@ def _copy(report: Report) -> Report:
 class _MetadataCheck:
     """The header checks, then one pass over the rows. Returns the metadata's FASTA IDs (id → row)."""
 
-    def __init__(self, organism: Organism, table: MetadataTable, report: Report, problems: ProblemCollector) -> None:
+    def __init__(
+        self,
+        organism: Organism,
+        table: MetadataTable,
+        report: Report,
+        problems: ProblemCollector,
+        rows_to: RowSink | None = None,
+    ) -> None:
         self.organism = organism
         self.table = table
         self.report = report
         self.problems = problems
         self.columns = table.columns
+        self.rows_to = rows_to
         report.columns = list(table.columns)
+        if rows_to is not None:
+            rows_to.header(list(table.columns))
 
     def header_problem(self, kind: str, message: str, column: str | None = None) -> None:
         self.problems.add("error", "metadata", kind, message, column=column)
@@ -266,7 +290,10 @@ class _MetadataCheck:
         fasta_ids_index = self.fasta_ids_index
         row_of_id: dict[str, int] = {}
         row_of_fasta_id: dict[str, int] = {}
+        rows_to = self.rows_to
         for row in self.table.rows():
+            if rows_to is not None:
+                rows_to.row(row.number, row.values)
             values = row.values
             if len(values) < width:
                 values = values + [""] * (width - len(values))
