@@ -97,6 +97,17 @@ def table(
                 submit["pass"]["whole_ratio"],
             )
         )
+        lines.append(
+            row(
+                "1b whole way against this machine's floor",
+                "the disk alone + the submit step alone",
+                f"{submit['whole_median_s']:.2f} s",
+                f"{submit['floor_median_s']:.2f} s",
+                f"{submit['floor_ratio']:.3f}",
+                "≤ 1.2",
+                submit["pass"]["floor_ratio"],
+            )
+        )
     if uploads:
         for delay, summary in uploads["delays"].items():
             delayed = delay != "0"

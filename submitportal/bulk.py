@@ -10,17 +10,19 @@ from __future__ import annotations
 import contextlib
 import logging
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
 from submitportal import draft_files, drafts, linking
 from submitportal.bulkfiles.compression import UnreadableFile, split_compression
+from submitportal.bulkfiles.fasta_summary import FastaSummary, can_follow, summarize_fasta
 from submitportal.bulkfiles.filerefs import FileRef
-from submitportal.bulkfiles.rewrite import write_backend_tsv
-from submitportal.bulkfiles.validate import Report, validate
+from submitportal.bulkfiles.rewrite import BackendRows, write_backend_tsv
+from submitportal.bulkfiles.validate import Report, check_metadata, combine
 from submitportal.loculus import client, files_protocol
 from submitportal.loculus.instance import Organism
 from submitportal.models import BulkCheck, BulkFile, Draft, ExtraFile
@@ -51,23 +53,51 @@ def _extension_problem(kind: str, name: str) -> str | None:
     return None
 
 
+def check_on_arrival(kind: str) -> Callable[[str], Callable[[BinaryIO], FastaSummary] | None] | None:
+    """What to compute from an upload of this kind while it arrives (for `upload_handlers.received_file`).
+
+    A sequence file is summarized as its bytes come in, so its check is done when the upload is.
+    A metadata file is not followed: it is small (56,000 rows are 2 MB, in the portal within
+    milliseconds), and an XLSX workbook can only be read whole.
+    """
+    if kind != "sequences":
+        return None
+    max_bytes = settings.MAX_DECOMPRESSED_SIZE
+
+    def for_name(name: str) -> Callable[[BinaryIO], FastaSummary] | None:
+        if not can_follow(name):
+            return None  # a ZIP archive: summarized from the stored file
+        return lambda stream: summarize_fasta(stream, name, max_bytes=max_bytes)
+
+    return for_name
+
+
 def accept(draft: Draft, organism: Organism, kind: str, upload: UploadedFile) -> str | None:
-    """Keep an uploaded metadata or sequence file and check the pair again. Returns a refusal, if any."""
+    """Keep an uploaded metadata or sequence file and check the pair again. Returns a refusal, if any.
+
+    A sequence file's summary computed while it arrived (`upload.followed`, see `check_on_arrival`)
+    is kept with it, so no check reads the file again.
+    """
     if kind == "sequences" and not organism.consensus_sequences:
         return f"{organism.display_name} takes no consensus sequences: submit the metadata (and extra files) only."
     problem = _extension_problem(kind, upload.name or "")
     if problem:
         return problem
-    stored = draft_files.keep(draft, kind, upload)  # not under the lock: with S3 storage this takes a while
+    followed = getattr(upload, "followed", None)
+    # Not under the lock: with S3 storage this takes a while.
+    kept = [draft_files.keep(draft, kind, upload)]
+    if kind == "sequences" and isinstance(followed, FastaSummary):
+        kept.append(draft_files.keep_summary(draft, followed.to_bytes()))
     published = False
     try:
         with drafts.changing(draft) as locked:
             if locked.draft.status == Draft.Status.OPEN:
-                draft_files.publish(locked, kind, Path(upload.name or kind).name, stored, upload.size or 0)
+                name = Path(upload.name or kind).name
+                draft_files.publish(locked, kind, name, kept[0], upload.size or 0, *kept[1:])
                 published = True
     finally:
         if not published:
-            drafts.delete_stored([stored])
+            drafts.delete_stored(kept)
     if not published:
         return "This draft has been submitted; its files can no longer change."
     current_check(draft, organism)
@@ -133,25 +163,30 @@ def _forget_check(draft: Draft) -> None:
 def _check_files(
     draft: Draft, organism: Organism, files: dict[str, BulkFile], previous: BulkCheck | None
 ) -> tuple[BulkCheck, str]:
-    """Check the files (unsaved BulkCheck) and write the backend's metadata if they pass (its stored name)."""
+    """Check the files (an unsaved BulkCheck). If they pass, the backend's metadata is written in the
+    same read of the metadata; its stored name is returned ("" if none was written)."""
     metadata, sequences = files["metadata"], files.get("sequences")
     check = BulkCheck(draft=draft, metadata=metadata.stored, sequences=sequences.stored if sequences else "")
-    written = ""
+    wire = wire_for(organism, [])
+    reused = previous.backend_metadata if previous and previous.metadata == metadata.stored else ""
+    if previous is None or previous.backend_columns != wire.columns:
+        reused = ""
     with contextlib.ExitStack() as stack:
         metadata_path = stack.enter_context(draft_files.local_path(metadata.stored))
-        sequences_path = stack.enter_context(draft_files.local_path(sequences.stored)) if sequences else None
+        backend = None if reused else stack.enter_context(_backend_rows(metadata, wire))
         try:
-            report = validate(
+            checked = check_metadata(
                 organism,
                 metadata_path,
                 metadata.name,
-                sequences_path,
-                sequences.name if sequences else None,
                 max_bytes=settings.MAX_DECOMPRESSED_SIZE,
+                rows_to=backend[1] if backend else None,
             )
+            fasta = _sequences_summary(draft, organism, sequences) if sequences else None
+            report = combine(organism, checked, fasta)
         except UnreadableFile as exc:
             check.summary = {"unreadable": exc.message}
-            return check, written
+            return check, ""
         check.summary = _summary(report)
         check.entries = report.entries.ids()
         check.file_refs = {
@@ -159,15 +194,50 @@ def _check_files(
             for entry, categories in report.file_refs.items()
         }
         check.files_columns = report.has_files_columns
+        written = ""
         if report.ok:
-            wire = wire_for(organism, [])
             check.backend_columns = wire.columns
-            if previous and previous.metadata == metadata.stored and previous.backend_columns == wire.columns:
-                check.backend_metadata = previous.backend_metadata  # only the sequences changed
-            else:
-                written = _write_backend_metadata(draft, metadata, metadata_path, wire)
-                check.backend_metadata = written
+            if reused:
+                check.backend_metadata = reused  # only the sequences changed
+            elif backend and backend[1].problem is None:
+                backend[1].out.close()
+                written = check.backend_metadata = draft_files.keep_backend_metadata(draft, backend[0])
     return check, written
+
+
+@contextlib.contextmanager
+def _backend_rows(metadata: BulkFile, wire: files_protocol.Wire) -> Iterator[tuple[Path, BackendRows]]:
+    """Where the metadata's check writes the TSV a submission without extra files sends (kept if it passes)."""
+    with tempfile.TemporaryDirectory(prefix="submitportal-", dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp:
+        path = Path(tmp) / "metadata.tsv"
+        with path.open("w", encoding="utf-8", newline="") as out:
+            yield path, BackendRows(out, metadata.name, wire.columns, wire.cells)
+
+
+def _sequences_summary(draft: Draft, organism: Organism, sequences: BulkFile) -> FastaSummary:
+    """The summary of the draft's sequence file: the one kept with it if it applies, else read now and kept."""
+    max_bytes = settings.MAX_DECOMPRESSED_SIZE
+    if not organism.consensus_sequences:
+        return FastaSummary(sequences.name, max_bytes)  # refused by name, never read
+    data = draft_files.summary_of(sequences)
+    if data is not None:
+        try:
+            kept = FastaSummary.from_bytes(data)
+        except ValueError:  # written by an older portal: read the file again
+            kept = None
+        if kept is not None and kept.name == sequences.name and kept.max_bytes == max_bytes:
+            return kept
+    with draft_files.local_path(sequences.stored) as path:
+        summary = summarize_fasta(path, sequences.name, max_bytes=max_bytes)
+    written = draft_files.keep_summary(draft, summary.to_bytes())
+    attached = False
+    try:
+        with drafts.changing(draft) as locked:
+            attached = draft_files.attach_summary(locked, sequences.stored, written)
+    finally:
+        if not attached:
+            drafts.delete_stored([written])  # the file was replaced meanwhile
+    return summary
 
 
 def _summary(report: Report) -> dict[str, Any]:
@@ -190,19 +260,6 @@ def _summary(report: Report) -> dict[str, Any]:
             for p in report.problems
         ],
     }
-
-
-def _write_backend_metadata(draft: Draft, metadata: BulkFile, path: Path, wire: files_protocol.Wire) -> str:
-    """The TSV a submission without extra files sends, written now that the metadata passed its check."""
-    with tempfile.TemporaryDirectory(prefix="submitportal-", dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp:
-        written = Path(tmp) / "metadata.tsv"
-        try:
-            write_backend_tsv(
-                path, metadata.name, written, wire.columns, wire.cells, max_bytes=settings.MAX_DECOMPRESSED_SIZE
-            )
-        except UnreadableFile:
-            return ""  # the submit writes it and says what is wrong
-        return draft_files.keep_backend_metadata(draft, written)
 
 
 def _publish_check(draft: Draft, check: BulkCheck, written: str) -> BulkCheck | None:

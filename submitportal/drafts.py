@@ -168,8 +168,9 @@ def settle_unclear(token: str, draft: Draft, submission_ids: list[str]) -> list[
 def remove(draft: Draft) -> None:
     """Delete a draft with its stored files (its uploads in Loculus expire by themselves)."""
     with changing(draft) as locked:
-        for stored in BulkFile.objects.filter(draft=draft).values_list("stored", flat=True):
+        for stored, summary in BulkFile.objects.filter(draft=draft).values_list("stored", "summary"):
             locked.delete_later(stored)
+            locked.delete_later(summary)
         for stored in BulkCheck.objects.filter(draft=draft).values_list("backend_metadata", flat=True):
             locked.delete_later(stored)
         locked.draft.delete()

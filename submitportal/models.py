@@ -101,6 +101,8 @@ class BulkFile(models.Model):
     name = models.CharField(max_length=1024)  # as the user's file was called
     stored = models.CharField(max_length=1024, unique=True)
     size = models.BigIntegerField()
+    # A sequence file's summary (bulkfiles.fasta_summary), stored beside it: what its check needs.
+    summary = models.CharField(max_length=1024, blank=True)
     received_at = models.DateTimeField()
 
     class Meta:

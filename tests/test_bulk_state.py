@@ -55,8 +55,9 @@ def test_a_replaced_file_is_deleted_and_the_check_follows_the_new_one(signed_in:
     assert (second.name, second.stored != first) == ("two.tsv", True)
     check = BulkCheck.objects.get(draft=draft)
     assert (check.metadata, check.summary["entries"]) == (second.stored, 2)
-    sequences = BulkFile.objects.get(draft=draft, kind="sequences").stored
-    assert stored_files(draft) == {second.stored, sequences}  # nothing prepared: the files have an error
+    sequences = BulkFile.objects.get(draft=draft, kind="sequences")
+    # Nothing prepared for the submit: the files have an error.
+    assert stored_files(draft) == {second.stored, sequences.stored, sequences.summary}
 
 
 @pytest.mark.parametrize("moment", ["before it is read", "after it was read"])
@@ -65,7 +66,7 @@ def test_a_check_of_files_replaced_while_it_ran_is_dropped(
 ) -> None:
     """Another request replaces the metadata while this one checks the file it had sent: the newer wins."""
     organism = instance.get_instance().organism("ebola-sudan")
-    real = bulk.validate
+    real = bulk.check_metadata
     checked: list[str] = []
 
     def racing(*args: Any, **kwargs: Any) -> Any:
@@ -78,7 +79,7 @@ def test_a_check_of_files_replaced_while_it_ran_is_dropped(
             bulk.accept(draft, organism, "metadata", SimpleUploadedFile("three.tsv", metadata(3)))
         return report
 
-    monkeypatch.setattr(bulk, "validate", racing)
+    monkeypatch.setattr(bulk, "check_metadata", racing)
     bulk.accept(draft, organism, "metadata", SimpleUploadedFile("two.tsv", metadata(2)))
     assert checked == ["two.tsv", "three.tsv"]  # the first check ran on a file replaced meanwhile
     current = BulkFile.objects.get(draft=draft, kind="metadata")
@@ -90,9 +91,9 @@ def test_a_check_of_files_replaced_while_it_ran_is_dropped(
         0,
     )
     # Only the draft's files and the metadata prepared for the submit from three.tsv are left.
-    sequences = BulkFile.objects.get(draft=draft, kind="sequences").stored
+    sequences = BulkFile.objects.get(draft=draft, kind="sequences")
     assert check.backend_metadata
-    assert stored_files(draft) == {current.stored, sequences, check.backend_metadata}
+    assert stored_files(draft) == {current.stored, sequences.stored, sequences.summary, check.backend_metadata}
 
 
 def test_a_page_without_a_check_of_the_current_files_checks_them(signed_in: Client, draft: Draft) -> None:

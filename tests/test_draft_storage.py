@@ -70,10 +70,12 @@ def test_bulk_files_are_kept_checked_and_submitted_from_an_s3_bucket(
         o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=f"submitportal/drafts/{draft.pk}/")["Contents"]
     )
     check = BulkCheck.objects.get(draft=draft)
-    files = {f.kind: f.stored for f in BulkFile.objects.filter(draft=draft)}
-    # The two files and what the submit sends, prepared at the check; each under a name of its own.
-    assert keys == sorted(f"submitportal/{name}" for name in [check.backend_metadata, *files.values()])
-    assert files["metadata"].endswith("-metadata.tsv") and files["sequences"].endswith("-sequences.fasta")
+    files = {f.kind: f for f in BulkFile.objects.filter(draft=draft)}
+    # The two files, what the check needs from the FASTA (read once: here after arrival, as a multipart
+    # upload is not followed) and what the submit sends, prepared at the check; each under a name of its own.
+    names = [check.backend_metadata, files["sequences"].summary, *(f.stored for f in files.values())]
+    assert keys == sorted(f"submitportal/{name}" for name in names)
+    assert files["metadata"].stored.endswith("-metadata.tsv") and files["sequences"].stored.endswith("-sequences.fasta")
     sent: dict[str, bytes] = {}
 
     def accept(token: str, organism: str, **kwargs: Any) -> list[client.SubmittedEntry]:

@@ -6,17 +6,21 @@ are written by hand on a socket, so a body can be pipelined, cut short or left h
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
 import json
 import os
 import socket
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import zstandard
 
 ROOT = Path(__file__).resolve().parent.parent
 START_SECONDS = 30
@@ -124,3 +128,66 @@ def test_a_client_that_falls_silent_is_let_go(server: tuple[str, int]) -> None:
         waited = time.monotonic() - started
     assert answer["received"] == len(part)
     assert IDLE_SECONDS <= waited < IDLE_SECONDS + 10
+
+
+# --- /follow: receive_raw with the FASTA checked as it arrives ---
+
+
+def fasta(records: int) -> bytes:
+    """A FASTA with something for every check: duplicates, an empty sequence, a header without ID."""
+    parts = [f">s{n} note\n{'ACGT' * 500}\n{'GG' * 300}\n" for n in range(records)]
+    parts[3] = ">s1\nACGT\n"  # a duplicate
+    parts[5] = ">s5\n\n"  # empty
+    parts[7] = "> no id\nACGT\n"
+    return "".join(parts).encode()
+
+
+def follow_request(body: bytes, name: str, length: int | None = None) -> bytes:
+    head = (
+        "POST /follow HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+        f"X-File-Name: {name}\r\nContent-Length: {length or len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+@pytest.mark.parametrize("name", ["sequences.fasta", "sequences.fasta.gz", "sequences.fasta.zst"])
+def test_the_summary_made_while_the_body_is_spliced_equals_the_one_read_afterwards(
+    server: tuple[str, int], name: str
+) -> None:
+    data = fasta(3000)  # about 7 MB: many splices while the reader follows
+    if name.endswith(".gz"):
+        data = gzip.compress(data, compresslevel=1)
+    elif name.endswith(".zst"):
+        data = zstandard.ZstdCompressor().compress(data)
+    with socket.create_connection(server) as sock:
+        sock.sendall(follow_request(data, name))
+        (answer,) = answers(sock, 1)
+    assert answer["socket"] is True
+    assert answer["received"] == len(data)
+    assert answer["consumer"] == ["done"]
+    assert answer["records"] == 3000
+    assert answer["followed"] == answer["after"]
+    assert answer["threads"] == []
+
+
+def test_a_zip_archive_is_not_followed(server: tuple[str, int]) -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("sequences.fasta", fasta(20))
+    with socket.create_connection(server) as sock:
+        sock.sendall(follow_request(out.getvalue(), "sequences.fasta.zip"))
+        (answer,) = answers(sock, 1)
+    assert (answer["consumer"], answer["followed"], answer["records"]) == (["declined"], None, 20)
+
+
+@pytest.mark.parametrize("how", ["closed", "silent"])
+def test_a_body_cut_short_yields_no_summary_and_leaves_no_thread(server: tuple[str, int], how: str) -> None:
+    data = fasta(3000)
+    with socket.create_connection(server) as sock:
+        sock.sendall(follow_request(data[: len(data) // 2], "sequences.fasta", length=len(data)))
+        if how == "closed":
+            sock.shutdown(socket.SHUT_WR)  # the browser gave up
+        (answer,) = answers(sock, 1)
+    assert "stopped after" in answer["problem"]
+    assert answer["consumer"] == ["abandoned"]
+    assert answer["threads"] == []

@@ -3,8 +3,10 @@
 compression  open an upload as decompressed bytes, chosen by its name (.gz .zst .xz .bz2 .zip .lzma)
 metadata     the metadata table (TSV, CSV, XLSX) as a stream of rows
 fasta        the FASTA file as a stream of (id, line, length)
+fasta_summary  what the check keeps of a FASTA (IDs, header lines, problems of its own): read once, as it arrives
 filerefs     the entries of files.<category> cells: name, name::path, name:fileId
-validate     every check, in one pass over each file → report.Report
+validate     every check, in one pass over each file → report.Report; or per file (check_metadata,
+             fasta_summary) and then combine
 rewrite      the metadata TSV the backend receives, with the files.* cells the caller supplies
 template     the metadata template (TSV and XLSX) for an organism
 """

@@ -143,6 +143,17 @@ def _zip_member(path: Path, name: str) -> tuple[zipfile.ZipFile, BinaryIO]:
         ) from None
 
 
+def can_stream(name: str) -> bool:
+    """Whether a file of this name can be read front to back as it arrives: all but ZIP archives.
+
+    A ZIP archive's directory is at its end, so its member can be found only once the file is whole.
+    """
+    try:
+        return split_compression(name)[1] != ".zip"
+    except UnreadableFile:
+        return True  # the stream entry point says what is wrong with the name
+
+
 def open_decompressed(path: str | Path, name: str, *, max_bytes: int = MAX_DECOMPRESSED_BYTES) -> io.BufferedReader:
     """The file at `path`, decompressed as the user's file name `name` says, as a buffered binary stream.
 
@@ -152,39 +163,94 @@ def open_decompressed(path: str | Path, name: str, *, max_bytes: int = MAX_DECOM
     path = Path(path)
     _, suffix = split_compression(name)
     raw: BinaryIO = open(path, "rb")  # closed by the _LimitedReader
-    closers: list[Callable[[], None]] = [raw.close]
     try:
         head = raw.read(8)
         raw.seek(0)
-        if suffix is None:
-            inner: BinaryIO = raw
+        if suffix == ".zip":
+            _check_head(head, name, suffix)
+            raw.close()
+            archive, inner = _zip_member(path, name)
+            closers: list[Callable[[], None]] = [archive.close, inner.close]
         else:
-            label, magic = COMPRESSIONS[suffix]
-            if not head:
-                raise UnreadableFile(f"“{name}” is empty. Please choose the file that holds your data.")
-            if magic is not None and not head.startswith(magic):
-                actual = sniff_compression(head)
-                hint = f"it looks {actual}-compressed" if actual else "its content is not compressed that way"
-                raise UnreadableFile(
-                    f"“{name}” is named {suffix} but is not {label}-compressed ({hint}). "
-                    f"Please compress it with {label}, or rename it to match its content."
-                )
-            if suffix == ".gz":
-                inner = gzip.GzipFile(fileobj=raw, mode="rb")
-            elif suffix == ".zst":
-                # Several frames one after another (pzstd, concatenated files) are one file to the user.
-                inner = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)  # type: ignore[assignment]
-            elif suffix in (".xz", ".lzma"):
-                inner = lzma.LZMAFile(raw)  # type: ignore[assignment]
-            elif suffix == ".bz2":
-                inner = bz2.BZ2File(raw)  # type: ignore[assignment]
-            else:
-                raw.close()
-                archive, inner = _zip_member(path, name)
-                closers = [archive.close]
-            closers.append(inner.close)
+            inner, closers = _decompressing(raw, head, name, suffix)
     except BaseException:
-        for close in reversed(closers):
-            close()
+        raw.close()
         raise
     return io.BufferedReader(_LimitedReader(inner, name=name, max_bytes=max_bytes, closers=closers), READ_BUFFER)
+
+
+def open_decompressed_stream(raw: BinaryIO, name: str, *, max_bytes: int = MAX_DECOMPRESSED_BYTES) -> io.BufferedReader:
+    """Like `open_decompressed`, for a stream read once from its start (e.g. a file still being written).
+
+    Only reads, never seeks. Takes `raw` over: closing the result closes it. Not for ZIP archives
+    (see `can_stream`). The same errors as `open_decompressed`, at the same points.
+    """
+    _, suffix = split_compression(name)
+    if suffix == ".zip":
+        raise ValueError(f"{name}: a ZIP archive cannot be read as a stream")
+    try:
+        head = b""
+        while len(head) < 8 and (more := raw.read(8 - len(head))):
+            head += more
+        inner, closers = _decompressing(_Prefixed(head, raw), head, name, suffix)
+    except BaseException:
+        raw.close()
+        raise
+    return io.BufferedReader(_LimitedReader(inner, name=name, max_bytes=max_bytes, closers=closers), READ_BUFFER)
+
+
+class _Prefixed(io.RawIOBase):
+    """`head` (bytes already read off `raw` to look at them), then the rest of `raw`."""
+
+    def __init__(self, head: bytes, raw: BinaryIO) -> None:
+        self._head = memoryview(head)
+        self._raw = raw
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        if self._head:
+            count = min(len(buffer), len(self._head))
+            buffer[:count] = self._head[:count]
+            self._head = self._head[count:]
+            return count
+        return self._raw.readinto(buffer) or 0  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        if not self.closed:
+            self._raw.close()
+        super().close()
+
+
+def _check_head(head: bytes, name: str, suffix: str) -> None:
+    label, magic = COMPRESSIONS[suffix]
+    if not head:
+        raise UnreadableFile(f"“{name}” is empty. Please choose the file that holds your data.")
+    if magic is not None and not head.startswith(magic):
+        actual = sniff_compression(head)
+        hint = f"it looks {actual}-compressed" if actual else "its content is not compressed that way"
+        raise UnreadableFile(
+            f"“{name}” is named {suffix} but is not {label}-compressed ({hint}). "
+            f"Please compress it with {label}, or rename it to match its content."
+        )
+
+
+def _decompressing(
+    raw: BinaryIO, head: bytes, name: str, suffix: str | None
+) -> tuple[BinaryIO, list[Callable[[], None]]]:
+    """`raw` decompressed as `suffix` says (not ZIP), and what closes it; `head`: its first bytes."""
+    if suffix is None:
+        return raw, [raw.close]
+    _check_head(head, name, suffix)
+    inner: BinaryIO
+    if suffix == ".gz":
+        inner = gzip.GzipFile(fileobj=raw, mode="rb")
+    elif suffix == ".zst":
+        # Several frames one after another (pzstd, concatenated files) are one file to the user.
+        inner = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)  # type: ignore[assignment]
+    elif suffix in (".xz", ".lzma"):
+        inner = lzma.LZMAFile(raw)  # type: ignore[assignment]
+    else:
+        inner = bz2.BZ2File(raw)  # type: ignore[assignment]
+    return inner, [raw.close, inner.close]

@@ -12,12 +12,13 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 from submitportal.bulkfiles.compression import (
     MAX_DECOMPRESSED_BYTES,
     UnreadableFile,
     open_decompressed,
+    open_decompressed_stream,
     sniff_compression,
 )
 
@@ -74,15 +75,22 @@ class FastaOddity:
 
 @dataclass
 class FastaReader:
-    """Iterate to get the records; `oddities` fills as the file is read (text before the first header…)."""
+    """Iterate to get the records; `oddities` fills as the file is read (text before the first header…).
 
-    path: str | Path
+    `path` is the file, or a binary stream to read once from its start (`open_decompressed_stream`).
+    """
+
+    path: str | Path | BinaryIO
     name: str
     max_bytes: int = MAX_DECOMPRESSED_BYTES
     oddities: list[FastaOddity] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[FastaRecord]:
-        with open_decompressed(self.path, self.name, max_bytes=self.max_bytes) as stream:
+        if isinstance(self.path, str | Path):
+            opened = open_decompressed(self.path, self.name, max_bytes=self.max_bytes)
+        else:
+            opened = open_decompressed_stream(self.path, self.name, max_bytes=self.max_bytes)
+        with opened as stream:
             head = stream.peek(8192)[:8192]
             if not head:
                 raise UnreadableFile(f"“{self.name}” is empty. Please choose the FASTA file that holds your sequences.")

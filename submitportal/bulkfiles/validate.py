@@ -8,10 +8,13 @@ Both files are streamed once; what is kept per row is the entry's ID and its fil
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from submitportal.bulkfiles.compression import MAX_DECOMPRESSED_BYTES, UnreadableFile
-from submitportal.bulkfiles.fasta import FastaReader
+from submitportal.bulkfiles.fasta_summary import FastaSummary, summarize_fasta
 from submitportal.bulkfiles.filerefs import FILES_PREFIX, FileEntryProblem, FileRef, parse_file_entry
 from submitportal.bulkfiles.metadata import MetadataTable, Row, open_metadata
 from submitportal.bulkfiles.report import (
@@ -26,7 +29,34 @@ from submitportal.loculus.instance import FASTA_IDS_FIELD, ID_FIELD, InputField,
 
 ALTERNATE_ID_FIELD = "submissionId"
 
-__all__ = ["Entries", "Entry", "FileRef", "Problem", "ProblemCounts", "Report", "validate"]
+__all__ = [
+    "Entries",
+    "Entry",
+    "FastaSummary",
+    "FileRef",
+    "MetadataCheck",
+    "Problem",
+    "ProblemCounts",
+    "Report",
+    "check_metadata",
+    "combine",
+    "summarize_fasta",
+    "validate",
+]
+
+
+@dataclass(frozen=True)
+class MetadataCheck:
+    """The metadata table checked alone: its part of the report, and its FASTA IDs for `combine`.
+
+    `report` holds the metadata's problems (the first `max_problems` kept, all counted), entries,
+    file references and columns; `fasta_ids` maps each FASTA ID the metadata expects to its row
+    (None when the file is unreadable or has no usable ID column). `combine` copies, never changes it.
+    """
+
+    report: Report
+    fasta_ids: dict[str, int] | None
+    max_problems: int
 
 
 def validate(
@@ -39,18 +69,63 @@ def validate(
     max_problems: int = 100,
     max_bytes: int = MAX_DECOMPRESSED_BYTES,
 ) -> Report:
-    """Check the metadata table and (if given) the FASTA file against `organism`; never raises for bad input."""
+    """Check the metadata table and (if given) the FASTA file against `organism`; never raises for bad input.
+
+    The same as `combine(organism, check_metadata(…), summarize_fasta(…))`, which lets a caller read
+    the FASTA when it arrives and keep its summary.
+    """
+    metadata = check_metadata(organism, metadata_path, metadata_name, max_problems=max_problems, max_bytes=max_bytes)
+    if sequences_path is None:
+        return combine(organism, metadata, None)
+    name = sequences_name or Path(sequences_path).name
+    if not organism.consensus_sequences:
+        return combine(organism, metadata, FastaSummary(name, max_bytes))  # refused unread
+    return combine(organism, metadata, summarize_fasta(sequences_path, name, max_bytes=max_bytes))
+
+
+class RowSink(Protocol):
+    """Gets the table's header and then every data row as `check_metadata` reads them (rewrite.BackendRows)."""
+
+    def header(self, columns: list[str]) -> None: ...
+
+    def row(self, number: int, values: list[str]) -> None: ...
+
+
+def check_metadata(
+    organism: Organism,
+    path: str | Path,
+    name: str,
+    *,
+    max_problems: int = 100,
+    max_bytes: int = MAX_DECOMPRESSED_BYTES,
+    rows_to: RowSink | None = None,
+) -> MetadataCheck:
+    """Check the metadata table alone; never raises for bad input.
+
+    `rows_to` also gets the header and each row (shorter rows padded) in the same read, e.g. to
+    write what the backend receives; what it made is worth keeping only if the report has no errors.
+    """
     report = Report(has_files_columns={category.name: False for category in organism.file_categories})
     problems = ProblemCollector(report, max_problems)
-    metadata_fasta_ids: dict[str, int] | None = None
+    fasta_ids: dict[str, int] | None = None
     try:
-        with open_metadata(metadata_path, metadata_name, max_bytes=max_bytes) as table:
-            metadata_fasta_ids = _MetadataCheck(organism, table, report, problems).run()
+        with open_metadata(path, name, max_bytes=max_bytes) as table:
+            fasta_ids = _MetadataCheck(organism, table, report, problems, rows_to).run()
     except UnreadableFile as exc:
         problems.add("error", "metadata", "unreadable_file", exc.message)
-        metadata_fasta_ids = None
+        fasta_ids = None
+    return MetadataCheck(report, fasta_ids, max_problems)
 
-    if sequences_path is None:
+
+def combine(organism: Organism, metadata: MetadataCheck, sequences: FastaSummary | None) -> Report:
+    """The report of the metadata and the FASTA file together, as `validate` gives it.
+
+    `sequences` is None when the submission has no FASTA file. For an organism that takes no
+    sequences only its name is used. Neither argument is changed, so each can be combined again.
+    """
+    report = _copy(metadata.report)
+    problems = ProblemCollector(report, metadata.max_problems)
+    if sequences is None:
         if organism.consensus_sequences:
             problems.add(
                 "error",
@@ -60,30 +135,54 @@ def validate(
                 "of the entries in your metadata.",
             )
         return report
-    name = sequences_name or Path(sequences_path).name
     if not organism.consensus_sequences:
         problems.add(
             "error",
             "sequences",
             "sequences_not_allowed",
             f"{organism.display_name} takes no sequences, only metadata (and extra files). "
-            f"Please remove the sequence file “{name}”.",
+            f"Please remove the sequence file “{sequences.name}”.",
         )
         return report
-    _check_fasta(FastaReader(sequences_path, name, max_bytes), metadata_fasta_ids, report, problems)
+    _check_fasta(sequences, metadata.fasta_ids, report, problems)
     return report
+
+
+def _copy(report: Report) -> Report:
+    entries = Entries()
+    entries._ids = report.entries.ids()
+    return Report(
+        problems=list(report.problems),
+        counts=ProblemCounts(Counter(report.counts.by_level), Counter(report.counts.by_kind)),
+        entries=entries,
+        file_refs=dict(report.file_refs),  # per entry, never changed after the metadata check
+        has_files_columns=dict(report.has_files_columns),
+        id_column=report.id_column,
+        columns=list(report.columns),
+        sequence_count=report.sequence_count,
+    )
 
 
 class _MetadataCheck:
     """The header checks, then one pass over the rows. Returns the metadata's FASTA IDs (id → row)."""
 
-    def __init__(self, organism: Organism, table: MetadataTable, report: Report, problems: ProblemCollector) -> None:
+    def __init__(
+        self,
+        organism: Organism,
+        table: MetadataTable,
+        report: Report,
+        problems: ProblemCollector,
+        rows_to: RowSink | None = None,
+    ) -> None:
         self.organism = organism
         self.table = table
         self.report = report
         self.problems = problems
         self.columns = table.columns
+        self.rows_to = rows_to
         report.columns = list(table.columns)
+        if rows_to is not None:
+            rows_to.header(list(table.columns))
 
     def header_problem(self, kind: str, message: str, column: str | None = None) -> None:
         self.problems.add("error", "metadata", kind, message, column=column)
@@ -191,7 +290,10 @@ class _MetadataCheck:
         fasta_ids_index = self.fasta_ids_index
         row_of_id: dict[str, int] = {}
         row_of_fasta_id: dict[str, int] = {}
+        rows_to = self.rows_to
         for row in self.table.rows():
+            if rows_to is not None:
+                rows_to.row(row.number, row.values)
             values = row.values
             if len(values) < width:
                 values = values + [""] * (width - len(values))
@@ -380,61 +482,60 @@ def _whitespace_kind(value: str) -> str:
 
 
 def _check_fasta(
-    reader: FastaReader, metadata_fasta_ids: dict[str, int] | None, report: Report, problems: ProblemCollector
+    summary: FastaSummary, metadata_fasta_ids: dict[str, int] | None, report: Report, problems: ProblemCollector
 ) -> None:
-    name = reader.name
+    name = summary.name
     line_of: dict[str, int] = {}
     has_fasta_ids_column = FASTA_IDS_FIELD in report.columns
     where = "in the “fastaIds” column" if has_fasta_ids_column else "as its ID"
-    try:
-        for record in reader:
-            report.sequence_count += 1
-            fasta_id = record.id
-            if not fasta_id:
-                problems.add(
-                    "error",
-                    "sequences",
-                    "fasta_header_without_id",
-                    f"Line {record.line} of “{name}”: the header has no ID. The ID is the text right after “>”, "
-                    "up to the first space (e.g. “>sample1 description”).",
-                    row=report.sequence_count,
-                )
-                continue
-            first = line_of.setdefault(fasta_id, record.line)
-            if first != record.line:
-                problems.add(
-                    "error",
-                    "sequences",
-                    "duplicate_fasta_id",
-                    f"Line {record.line} of “{name}”: the FASTA ID “{fasta_id}” is used again (first on line "
-                    f"{first}). Each sequence needs its own ID.",
-                    row=report.sequence_count,
-                    entry_id=fasta_id,
-                )
-            if record.length == 0:
-                problems.add(
-                    "error",
-                    "sequences",
-                    "empty_sequence",
-                    f"Line {record.line} of “{name}”: the sequence “{fasta_id}” is empty (its header is followed by "
-                    "no sequence). Please add the sequence or remove the header.",
-                    row=report.sequence_count,
-                    entry_id=fasta_id,
-                )
-            if metadata_fasta_ids is not None and fasta_id not in metadata_fasta_ids and first == record.line:
-                problems.add(
-                    "error",
-                    "sequences",
-                    "sequence_without_entry",
-                    f"Line {record.line} of “{name}”: the sequence “{fasta_id}” belongs to no entry; no row of the "
-                    f"metadata has it {where}. Please add it to the metadata or remove it from the FASTA file.",
-                    row=report.sequence_count,
-                    entry_id=fasta_id,
-                )
-    except UnreadableFile as exc:
-        problems.add("error", "sequences", "unreadable_file", exc.message)
+    empty = summary.empty
+    for index, (fasta_id, line) in enumerate(zip(summary.ids, summary.lines, strict=True)):
+        report.sequence_count += 1
+        if not fasta_id:
+            problems.add(
+                "error",
+                "sequences",
+                "fasta_header_without_id",
+                f"Line {line} of “{name}”: the header has no ID. The ID is the text right after “>”, "
+                "up to the first space (e.g. “>sample1 description”).",
+                row=report.sequence_count,
+            )
+            continue
+        first = line_of.setdefault(fasta_id, line)
+        if first != line:
+            problems.add(
+                "error",
+                "sequences",
+                "duplicate_fasta_id",
+                f"Line {line} of “{name}”: the FASTA ID “{fasta_id}” is used again (first on line "
+                f"{first}). Each sequence needs its own ID.",
+                row=report.sequence_count,
+                entry_id=fasta_id,
+            )
+        if index in empty:
+            problems.add(
+                "error",
+                "sequences",
+                "empty_sequence",
+                f"Line {line} of “{name}”: the sequence “{fasta_id}” is empty (its header is followed by "
+                "no sequence). Please add the sequence or remove the header.",
+                row=report.sequence_count,
+                entry_id=fasta_id,
+            )
+        if metadata_fasta_ids is not None and fasta_id not in metadata_fasta_ids and first == line:
+            problems.add(
+                "error",
+                "sequences",
+                "sequence_without_entry",
+                f"Line {line} of “{name}”: the sequence “{fasta_id}” belongs to no entry; no row of the "
+                f"metadata has it {where}. Please add it to the metadata or remove it from the FASTA file.",
+                row=report.sequence_count,
+                entry_id=fasta_id,
+            )
+    if summary.unreadable is not None:
+        problems.add("error", "sequences", "unreadable_file", summary.unreadable)
         return
-    for oddity in reader.oddities:
+    for oddity in summary.oddities:
         problems.add("error", "sequences", oddity.kind, oddity.message)
     if metadata_fasta_ids is None:
         return

@@ -78,6 +78,7 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(max_length=1024)),
                 ('stored', models.CharField(max_length=1024, unique=True)),
                 ('size', models.BigIntegerField()),
+                ('summary', models.CharField(blank=True, max_length=1024)),
                 ('received_at', models.DateTimeField()),
                 ('draft', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='bulk_files', to='submitportal.draft')),
             ],

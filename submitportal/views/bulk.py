@@ -110,7 +110,7 @@ def bulk_file(request: HttpRequest, draft_id: object, kind: str) -> HttpResponse
         problem = "This draft has been submitted; its files can no longer change."
     else:
         try:
-            upload = upload_handlers.received_file(request)
+            upload = upload_handlers.received_file(request, bulk.check_on_arrival(kind))
         except upload_handlers.RawUploadProblem as exc:
             problem = str(exc)
         else:

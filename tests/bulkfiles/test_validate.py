@@ -9,9 +9,9 @@ import openpyxl
 import pytest
 
 from submitportal.bulkfiles.filerefs import FileRef
-from submitportal.bulkfiles.validate import Entry, Problem, Report, validate
+from submitportal.bulkfiles.validate import Entry, Problem, Report
 from submitportal.loculus.instance import FileCategory, Organism
-from tests.bulkfiles.helpers import organism, write
+from tests.bulkfiles.helpers import organism, validate_all_ways, write
 
 UUID = "8d8ac610-566d-4ef0-9c22-186b2a5ed793"
 HEADER = "id\tsampleCollectionDate\tgeoLocCountry\n"
@@ -29,7 +29,8 @@ def check(
 ) -> Report:
     metadata_path = write(tmp_path, metadata_name, metadata)
     sequences_path = write(tmp_path, sequences_name, sequences) if sequences is not None else None
-    return validate(
+    # Every check here is also a differential test: the parts combined give what `validate` gives.
+    return validate_all_ways(
         of or organism(),
         metadata_path,
         metadata_name,
@@ -484,7 +485,7 @@ def test_a_decompression_bomb_is_one_problem_at_the_callers_limit(tmp_path: Path
         out.write(HEADER)
         for number in range(200_000):
             out.write(f"s{number}\t2024\tSpain\n")
-    report = validate(organism(consensus=False), path, path.name, max_bytes=1024 * 1024)
+    report = validate_all_ways(organism(consensus=False), path, path.name, max_bytes=1024 * 1024)
     assert [p.kind for p in report.problems if p.kind == "unreadable_file"] == ["unreadable_file"]
     assert report.problems[-1].message == (
         "“metadata.tsv.gz” unpacks to more than 1 MiB, the most the portal accepts. "
@@ -497,7 +498,9 @@ def test_it_validates_a_workbook(tmp_path: Path) -> None:
     workbook.active.append(["id", "sampleCollectionDate", "geoLocCountry"])
     workbook.active.append(["s1", None, "Spain"])
     workbook.save(tmp_path / "metadata.xlsx")
-    report = validate(organism(), tmp_path / "metadata.xlsx", "metadata.xlsx", write(tmp_path, "s.fa", ">s1\nA\n"))
+    report = validate_all_ways(
+        organism(), tmp_path / "metadata.xlsx", "metadata.xlsx", write(tmp_path, "s.fa", ">s1\nA\n")
+    )
     assert [(p.kind, p.row, p.column) for p in report.problems] == [
         ("missing_required_value", 1, "sampleCollectionDate")
     ]

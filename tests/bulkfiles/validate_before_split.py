@@ -1,0 +1,454 @@
+"""The bulk check as it was before it was split into per-file parts (commit d2b260c), kept verbatim as the oracle
+of the differential tests: `validate` and its parts must give exactly what this gave.
+"""
+
+# ruff: noqa
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from submitportal.bulkfiles.compression import MAX_DECOMPRESSED_BYTES, UnreadableFile
+from submitportal.bulkfiles.fasta import FastaReader
+from submitportal.bulkfiles.filerefs import FILES_PREFIX, FileEntryProblem, FileRef, parse_file_entry
+from submitportal.bulkfiles.metadata import MetadataTable, Row, open_metadata
+from submitportal.bulkfiles.report import (
+    Entries,
+    Entry,
+    Problem,
+    ProblemCollector,
+    ProblemCounts,
+    Report,
+)
+from submitportal.loculus.instance import FASTA_IDS_FIELD, ID_FIELD, InputField, Organism
+
+ALTERNATE_ID_FIELD = "submissionId"
+
+__all__ = ["Entries", "Entry", "FileRef", "Problem", "ProblemCounts", "Report", "validate"]
+
+
+def validate(
+    organism: Organism,
+    metadata_path: str | Path,
+    metadata_name: str,
+    sequences_path: str | Path | None = None,
+    sequences_name: str | None = None,
+    *,
+    max_problems: int = 100,
+    max_bytes: int = MAX_DECOMPRESSED_BYTES,
+) -> Report:
+    """Check the metadata table and (if given) the FASTA file against `organism`; never raises for bad input."""
+    report = Report(has_files_columns={category.name: False for category in organism.file_categories})
+    problems = ProblemCollector(report, max_problems)
+    metadata_fasta_ids: dict[str, int] | None = None
+    try:
+        with open_metadata(metadata_path, metadata_name, max_bytes=max_bytes) as table:
+            metadata_fasta_ids = _MetadataCheck(organism, table, report, problems).run()
+    except UnreadableFile as exc:
+        problems.add("error", "metadata", "unreadable_file", exc.message)
+        metadata_fasta_ids = None
+
+    if sequences_path is None:
+        if organism.consensus_sequences:
+            problems.add(
+                "error",
+                "sequences",
+                "sequences_missing",
+                f"{organism.display_name} entries need sequences. Please add the FASTA file with the sequences "
+                "of the entries in your metadata.",
+            )
+        return report
+    name = sequences_name or Path(sequences_path).name
+    if not organism.consensus_sequences:
+        problems.add(
+            "error",
+            "sequences",
+            "sequences_not_allowed",
+            f"{organism.display_name} takes no sequences, only metadata (and extra files). "
+            f"Please remove the sequence file “{name}”.",
+        )
+        return report
+    _check_fasta(FastaReader(sequences_path, name, max_bytes), metadata_fasta_ids, report, problems)
+    return report
+
+
+class _MetadataCheck:
+    """The header checks, then one pass over the rows. Returns the metadata's FASTA IDs (id → row)."""
+
+    def __init__(self, organism: Organism, table: MetadataTable, report: Report, problems: ProblemCollector) -> None:
+        self.organism = organism
+        self.table = table
+        self.report = report
+        self.problems = problems
+        self.columns = table.columns
+        report.columns = list(table.columns)
+
+    def header_problem(self, kind: str, message: str, column: str | None = None) -> None:
+        self.problems.add("error", "metadata", kind, message, column=column)
+
+    def run(self) -> dict[str, int] | None:
+        columns = self.columns
+        positions: dict[str, int] = {}
+        for index, column in enumerate(columns):
+            if not column:
+                self.header_problem(
+                    "unnamed_column",
+                    f"Column {index + 1} of the header has no name. Please name it (e.g. “country”) or delete it.",
+                )
+            elif column in positions:
+                self.header_problem(
+                    "duplicate_column",
+                    f"The column “{column}” appears twice in the header (columns {positions[column] + 1} and "
+                    f"{index + 1}). Please delete or rename one of them.",
+                    column,
+                )
+            else:
+                positions[column] = index
+        self.id_index = self._id_column(positions)
+        self.fasta_ids_index = positions.get(FASTA_IDS_FIELD)
+        self.required = self._required_columns(positions)
+        self.options = [
+            (positions[f.name], f, set(f.options), {o.lower(): o for o in f.options})
+            for f in self.organism.input_fields
+            if f.options and f.name in positions
+        ]
+        self.file_columns = self._file_columns(positions)
+        return self._rows()
+
+    def _id_column(self, positions: dict[str, int]) -> int | None:
+        if ID_FIELD in positions and ALTERNATE_ID_FIELD in positions:
+            self.header_problem(
+                "both_id_columns",
+                "The metadata has both an “id” and a “submissionId” column, but Loculus allows only one. "
+                "Please delete one of them (“id” is the current name).",
+            )
+            return None
+        for name in (ID_FIELD, ALTERNATE_ID_FIELD):
+            if name in positions:
+                self.report.id_column = name
+                return positions[name]
+        self.header_problem(
+            "no_id_column",
+            "The metadata has no ID column. Please add a column named “id” holding a unique ID for each entry "
+            "(for example the sample's name in your lab).",
+        )
+        return None
+
+    def _required_columns(self, positions: dict[str, int]) -> list[tuple[int, InputField]]:
+        required = []
+        for input_field in self.organism.input_fields:
+            if not input_field.required or input_field.name in (ID_FIELD, FASTA_IDS_FIELD):
+                continue
+            if input_field.name in positions:
+                required.append((positions[input_field.name], input_field))
+            else:
+                self.header_problem(
+                    "missing_required_column",
+                    f"The required column “{input_field.name}” ({input_field.display_name}) is missing. Loculus "
+                    "would accept the entries but could never release them without it; please add the column "
+                    "and fill it in for every entry.",
+                    input_field.name,
+                )
+        return required
+
+    def _file_columns(self, positions: dict[str, int]) -> list[tuple[int, str, str]]:
+        known = {category.name: category for category in self.organism.file_categories}
+        chosen = []
+        seen: set[str] = set()
+        for index, column in enumerate(self.columns):
+            if not column.startswith(FILES_PREFIX):
+                continue
+            category = column[len(FILES_PREFIX) :]
+            if column in seen:
+                continue  # already reported as a duplicate column
+            seen.add(column)
+            if category in known:
+                self.report.has_files_columns[category] = True
+                chosen.append((index, column, category))
+            elif not known:
+                self.header_problem(
+                    "unknown_file_category",
+                    f"The column “{column}” is for extra files, but {self.organism.display_name} takes no extra "
+                    "files. Please delete the column.",
+                    column,
+                )
+            else:
+                listed = ", ".join(f"files.{c.name} ({c.display_name})" for c in known.values())
+                self.header_problem(
+                    "unknown_file_category",
+                    f"The column “{column}” is not one of {self.organism.display_name}'s file categories. "
+                    f"Its file columns are: {listed}. Please rename or delete the column.",
+                    column,
+                )
+        return chosen
+
+    def _rows(self) -> dict[str, int] | None:
+        report, problems = self.report, self.problems
+        width = len(self.columns)
+        id_index = self.id_index
+        fasta_ids_index = self.fasta_ids_index
+        row_of_id: dict[str, int] = {}
+        row_of_fasta_id: dict[str, int] = {}
+        for row in self.table.rows():
+            values = row.values
+            if len(values) < width:
+                values = values + [""] * (width - len(values))
+            elif len(values) > width:
+                problems.add(
+                    "error",
+                    "metadata",
+                    "too_many_values",
+                    f"Row {row.number} has {len(values)} values but the header names only {width} columns. "
+                    "Please remove the extra values (often stray tabs) or add names for the extra columns.",
+                    row=row.number,
+                )
+            entry_id = values[id_index] if id_index is not None else ""
+            report.entries.append(entry_id)
+            where = f"Row {row.number} (ID “{entry_id}”)" if entry_id else f"Row {row.number}"
+            if id_index is not None:
+                self._check_id(row, entry_id, row_of_id)
+            for index, input_field in self.required:
+                if not values[index]:
+                    problems.add(
+                        "error",
+                        "metadata",
+                        "missing_required_value",
+                        f"{where}: {input_field.display_name} (“{input_field.name}”) is empty but required. Loculus "
+                        "would accept the entry but could never release it; please fill it in.",
+                        row=row.number,
+                        column=input_field.name,
+                        entry_id=entry_id or None,
+                    )
+            for index, input_field, allowed, by_lower in self.options:
+                value = values[index]
+                if value and value not in allowed:
+                    self._option_warning(row.number, where, entry_id, input_field, value, by_lower)
+            if fasta_ids_index is not None:
+                self._fasta_ids(row.number, where, entry_id, values[fasta_ids_index], row_of_fasta_id)
+            for index, column, category in self.file_columns:
+                if values[index]:
+                    self._file_cell(row.number, where, entry_id, column, category, values[index])
+        if not report.entries:
+            problems.add(
+                "error",
+                "metadata",
+                "no_rows",
+                f"“{self.table.name}” has a header but no entries. Please add one row per entry under the header.",
+            )
+        # Without a fastaIds column, each entry's one sequence carries the entry's ID (as in Loculus).
+        if fasta_ids_index is not None:
+            return row_of_fasta_id
+        # With no usable ID column either, comparing would only call every sequence an orphan.
+        return row_of_id if id_index is not None else None
+
+    def _check_id(self, row: Row, entry_id: str, row_of_id: dict[str, int]) -> None:
+        column = self.report.id_column
+        if not entry_id:
+            self.problems.add(
+                "error",
+                "metadata",
+                "empty_id",
+                f"Row {row.number}: the ID (column “{column}”) is empty. Every entry needs an ID; please fill it "
+                "in or delete the row.",
+                row=row.number,
+                column=column,
+            )
+            return
+        if entry_id.split() != [entry_id]:
+            self.problems.add(
+                "error",
+                "metadata",
+                "id_with_whitespace",
+                f"Row {row.number}: the ID “{entry_id}” contains {_whitespace_kind(entry_id)}; IDs may not contain "
+                "spaces or tabs.",
+                row=row.number,
+                column=column,
+                entry_id=entry_id,
+            )
+        first = row_of_id.setdefault(entry_id, row.number)
+        if first != row.number:
+            self.problems.add(
+                "error",
+                "metadata",
+                "duplicate_id",
+                f"Row {row.number}: the ID “{entry_id}” is already used in row {first}; each entry needs its own ID.",
+                row=row.number,
+                column=column,
+                entry_id=entry_id,
+            )
+
+    def _option_warning(
+        self, number: int, where: str, entry_id: str, input_field: InputField, value: str, by_lower: dict[str, str]
+    ) -> None:
+        suggestion = by_lower.get(value.lower())
+        hint = (
+            f"Did you mean “{suggestion}”?" if suggestion else "Loculus accepts it as free text, but please check it."
+        )
+        self.problems.add(
+            "warning",
+            "metadata",
+            "value_not_in_options",
+            f"{where}: “{value}” is not one of the listed values of {input_field.display_name} "
+            f"(“{input_field.name}”). {hint}",
+            row=number,
+            column=input_field.name,
+            entry_id=entry_id or None,
+        )
+
+    def _fasta_ids(self, number: int, where: str, entry_id: str, cell: str, row_of_fasta_id: dict[str, int]) -> None:
+        if not cell:
+            self.problems.add(
+                "error",
+                "metadata",
+                "empty_fasta_ids",
+                f"{where}: the column “{FASTA_IDS_FIELD}” is empty. Please list the FASTA IDs of this entry's "
+                "sequences (the text after “>” in the FASTA file), separated by spaces.",
+                row=number,
+                column=FASTA_IDS_FIELD,
+                entry_id=entry_id or None,
+            )
+            return
+        listed: set[str] = set()
+        for fasta_id in cell.split():
+            if fasta_id in listed:
+                self.problems.add(
+                    "error",
+                    "metadata",
+                    "duplicate_fasta_id_in_row",
+                    f"{where}: the FASTA ID “{fasta_id}” is listed twice in “{FASTA_IDS_FIELD}”. Please list it once.",
+                    row=number,
+                    column=FASTA_IDS_FIELD,
+                    entry_id=entry_id or None,
+                )
+                continue
+            listed.add(fasta_id)
+            first = row_of_fasta_id.setdefault(fasta_id, number)
+            if first != number:
+                self.problems.add(
+                    "error",
+                    "metadata",
+                    "duplicate_fasta_id_across_rows",
+                    f"{where}: the FASTA ID “{fasta_id}” is already listed in row {first}; a sequence can belong "
+                    "to only one entry.",
+                    row=number,
+                    column=FASTA_IDS_FIELD,
+                    entry_id=entry_id or None,
+                )
+
+    def _file_cell(self, number: int, where: str, entry_id: str, column: str, category: str, cell: str) -> None:
+        refs: list[FileRef] = []
+        names: set[str] = set()
+        for token in cell.split():
+            parsed = parse_file_entry(token)
+            if isinstance(parsed, FileEntryProblem):
+                self.problems.add(
+                    "error",
+                    "metadata",
+                    parsed.kind,
+                    f"{where}, column “{column}”: {parsed.message}",
+                    row=number,
+                    column=column,
+                    entry_id=entry_id or None,
+                )
+                continue
+            if parsed.name in names:
+                self.problems.add(
+                    "error",
+                    "metadata",
+                    "duplicate_file_name",
+                    f"{where}, column “{column}”: the file name “{parsed.name}” appears twice. The files of one "
+                    "entry in one category need different names.",
+                    row=number,
+                    column=column,
+                    entry_id=entry_id or None,
+                )
+                continue
+            names.add(parsed.name)
+            refs.append(parsed)
+        if refs and entry_id:
+            self.report.file_refs.setdefault(entry_id, {})[category] = refs
+
+
+def _whitespace_kind(value: str) -> str:
+    if " " in value:
+        return "a space"
+    if "\t" in value:
+        return "a tab"
+    return "a line break or other whitespace"
+
+
+def _check_fasta(
+    reader: FastaReader, metadata_fasta_ids: dict[str, int] | None, report: Report, problems: ProblemCollector
+) -> None:
+    name = reader.name
+    line_of: dict[str, int] = {}
+    has_fasta_ids_column = FASTA_IDS_FIELD in report.columns
+    where = "in the “fastaIds” column" if has_fasta_ids_column else "as its ID"
+    try:
+        for record in reader:
+            report.sequence_count += 1
+            fasta_id = record.id
+            if not fasta_id:
+                problems.add(
+                    "error",
+                    "sequences",
+                    "fasta_header_without_id",
+                    f"Line {record.line} of “{name}”: the header has no ID. The ID is the text right after “>”, "
+                    "up to the first space (e.g. “>sample1 description”).",
+                    row=report.sequence_count,
+                )
+                continue
+            first = line_of.setdefault(fasta_id, record.line)
+            if first != record.line:
+                problems.add(
+                    "error",
+                    "sequences",
+                    "duplicate_fasta_id",
+                    f"Line {record.line} of “{name}”: the FASTA ID “{fasta_id}” is used again (first on line "
+                    f"{first}). Each sequence needs its own ID.",
+                    row=report.sequence_count,
+                    entry_id=fasta_id,
+                )
+            if record.length == 0:
+                problems.add(
+                    "error",
+                    "sequences",
+                    "empty_sequence",
+                    f"Line {record.line} of “{name}”: the sequence “{fasta_id}” is empty (its header is followed by "
+                    "no sequence). Please add the sequence or remove the header.",
+                    row=report.sequence_count,
+                    entry_id=fasta_id,
+                )
+            if metadata_fasta_ids is not None and fasta_id not in metadata_fasta_ids and first == record.line:
+                problems.add(
+                    "error",
+                    "sequences",
+                    "sequence_without_entry",
+                    f"Line {record.line} of “{name}”: the sequence “{fasta_id}” belongs to no entry; no row of the "
+                    f"metadata has it {where}. Please add it to the metadata or remove it from the FASTA file.",
+                    row=report.sequence_count,
+                    entry_id=fasta_id,
+                )
+    except UnreadableFile as exc:
+        problems.add("error", "sequences", "unreadable_file", exc.message)
+        return
+    for oddity in reader.oddities:
+        problems.add("error", "sequences", oddity.kind, oddity.message)
+    if metadata_fasta_ids is None:
+        return
+    for fasta_id, number in metadata_fasta_ids.items():
+        if fasta_id in line_of:
+            continue
+        entry_id = report.entries[number - 1].id
+        where = f"Row {number} (ID “{entry_id}”)" if entry_id else f"Row {number}"
+        problems.add(
+            "error",
+            "metadata",
+            "sequence_missing",
+            f"{where}: “{name}” has no sequence with the FASTA ID “{fasta_id}”"
+            + (", which the row lists in “fastaIds”." if has_fasta_ids_column else " (the entry's ID).")
+            + " Please add the sequence, or correct the ID.",
+            row=number,
+            column=FASTA_IDS_FIELD if has_fasta_ids_column else report.id_column,
+            entry_id=entry_id or None,
+        )
