@@ -12,7 +12,6 @@ import threading
 import zipfile
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from django.core.files.storage import default_storage
@@ -29,6 +28,7 @@ from submitportal.bulkfiles.rewrite import write_backend_tsv
 from submitportal.bulkfiles.validate import validate
 from submitportal.loculus import instance
 from submitportal.models import BulkCheck, BulkFile, Draft
+from tests import test_bad_input as bad_input
 
 pytestmark = pytest.mark.django_db
 
@@ -44,20 +44,9 @@ def draft(signed_in: Client, loculus: RunningSandbox) -> Draft:
 
 
 def send(client: Client, draft: Draft, kind: str, name: str, data: bytes, *, raw: bool = True) -> str:
-    if raw:
-        response = client.post(
-            f"/drafts/{draft.pk}/bulk/{kind}",
-            data,
-            content_type="application/octet-stream",
-            HTTP_HX_REQUEST="true",
-            HTTP_X_FILE_NAME=quote(name),
-        )
-    else:
-        upload = io.BytesIO(data)
-        upload.name = name
-        response = client.post(f"/drafts/{draft.pk}/bulk/{kind}", {"file": upload}, HTTP_HX_REQUEST="true")
-    assert response.status_code == 200, response.content[:500]
-    return html.unescape(response.content.decode())
+    """As the bulk page's script sends a file (the body is the file), or with `raw=False` as a browser
+    without script does (multipart)."""
+    return bad_input.send(client, draft, kind, name, data, raw=raw)
 
 
 def kept_summary(draft: Draft) -> FastaSummary | None:

@@ -260,6 +260,18 @@ def _check_uploads_match_group(draft_id: str, plan: Round, outcome: Outcome) -> 
         outcome.add(f"round {plan.number}: {upload.path} failed: {upload.error}")
 
 
+def _start(deployed: Deployed, kind: str) -> tuple[int, random.Random, requests.Session, str, str, str]:
+    """A random seed (printed on failure, to replay the order), its generator, a signed-in session, and a
+    new draft of this kind ("bulk" or "form"): its id, page URL and base URL for its requests."""
+    seed = random.randrange(2**32)  # noqa: S311 - a test's random order, not a secret
+    session = signed_in_session(deployed.url, "testuser")
+    opened = session.get(f"{deployed.url}/{ORGANISM}/submission/{kind}/", allow_redirects=False, timeout=TIMEOUT)
+    assert opened.status_code == 302, opened.text[:300]
+    draft_id = re.search(rf"/{kind}/([0-9a-f-]{{36}})/", opened.headers["Location"]).group(1)
+    page_url = f"{deployed.url}{opened.headers['Location']}"
+    return seed, random.Random(seed), session, draft_id, page_url, f"{deployed.url}/drafts/{draft_id}"  # noqa: S311
+
+
 def _assert_nothing_lost(deployed: Deployed, outcome: Outcome, seed: int, failed_rounds: int) -> None:
     """No round lost anything, and the portal logged no error (every 500 is logged, with its traceback)."""
     errors = [line for line in deployed.log_text().splitlines() if "Traceback" in line or " ERROR " in line]
@@ -268,11 +280,7 @@ def _assert_nothing_lost(deployed: Deployed, outcome: Outcome, seed: int, failed
 
 
 def test_a_bulk_draft_keeps_the_last_of_everything_sent_at_once(deployed: Deployed) -> None:
-    seed = random.randrange(2**32)  # noqa: S311 - a test's random order, printed to replay it
-    rng = random.Random(seed)  # noqa: S311
-    session = signed_in_session(deployed.url, "testuser")
-    draft_id, page_url = _open_draft(session, deployed.url, "bulk")
-    base = f"{deployed.url}/drafts/{draft_id}"
+    seed, rng, session, draft_id, page_url, base = _start(deployed, "bulk")
     first = Round(0, 3, GROUPS[0], False, True)
     setup = Outcome()
     _send_file(session, base, "metadata", first.metadata_name, first.metadata(), setup)
@@ -308,21 +316,9 @@ def test_the_deployed_portal_runs_without_debug(deployed: Deployed) -> None:
     assert "Traceback" not in missing.text and "DEBUG = True" not in missing.text
 
 
-def _open_draft(session: requests.Session, portal: str, kind: str) -> tuple[str, str]:
-    """(draft id, page URL) of a new draft of this kind ("bulk" or "form")."""
-    opened = session.get(f"{portal}/{ORGANISM}/submission/{kind}/", allow_redirects=False, timeout=TIMEOUT)
-    assert opened.status_code == 302, opened.text[:300]
-    draft_id = re.search(rf"/{kind}/([0-9a-f-]{{36}})/", opened.headers["Location"]).group(1)
-    return draft_id, f"{portal}{opened.headers['Location']}"
-
-
 def test_a_form_draft_keeps_the_last_of_everything_sent_at_once(deployed: Deployed) -> None:
     """The single-entry form: autosaves from two tabs, a group change and extra files, at one instant."""
-    seed = random.randrange(2**32)  # noqa: S311 - a test's random order, printed to replay it
-    rng = random.Random(seed)  # noqa: S311
-    session = signed_in_session(deployed.url, "testuser")
-    draft_id, page_url = _open_draft(session, deployed.url, "form")
-    base = f"{deployed.url}/drafts/{draft_id}"
+    seed, rng, session, draft_id, page_url, base = _start(deployed, "form")
     outcome = Outcome()
     failed_rounds = 0
     for number in range(1, ROUNDS + 1):
