@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -22,7 +24,7 @@ from submitportal.bulkfiles.compression import UnreadableFile, split_compression
 from submitportal.bulkfiles.fasta_summary import FastaSummary, can_follow, summarize_fasta
 from submitportal.bulkfiles.filerefs import FileRef
 from submitportal.bulkfiles.rewrite import BackendRows, write_backend_tsv
-from submitportal.bulkfiles.validate import Report, check_metadata, combine
+from submitportal.bulkfiles.validate import MetadataCheck, Report, check_metadata, combine
 from submitportal.loculus import client, files_protocol
 from submitportal.loculus.instance import Organism
 from submitportal.models import BulkCheck, BulkFile, Draft, ExtraFile
@@ -72,36 +74,93 @@ def check_on_arrival(kind: str) -> Callable[[str], Callable[[BinaryIO], FastaSum
     return for_name
 
 
+@dataclass
+class _Read:
+    """A metadata file read as it was received, before the draft points at it: its check, and the
+    backend's TSV written in the same read (None if its rows cannot be sent as they are)."""
+
+    stored: str
+    checked: MetadataCheck
+    backend: Path | None
+    columns: list[str]
+
+
 def accept(draft: Draft, organism: Organism, kind: str, upload: UploadedFile) -> str | None:
     """Keep an uploaded metadata or sequence file and check the pair again. Returns a refusal, if any.
 
-    A sequence file's summary computed while it arrived (`upload.followed`, see `check_on_arrival`)
-    is kept with it, so no check reads the file again.
+    The file is read before it replaces anything: one that cannot be read is refused with the
+    reason, and the draft keeps the file it had. A sequence file's summary computed while it
+    arrived (`upload.followed`, see `check_on_arrival`) is kept with it, so no check reads it again;
+    a metadata file's check is used by the check that follows.
     """
     if kind == "sequences" and not organism.consensus_sequences:
         return f"{organism.display_name} takes no consensus sequences: submit the metadata (and extra files) only."
-    problem = _extension_problem(kind, upload.name or "")
+    name = Path(upload.name or kind).name
+    problem = _extension_problem(kind, name)
     if problem:
         return problem
-    followed = getattr(upload, "followed", None)
-    # Not under the lock: with S3 storage this takes a while.
-    kept = [draft_files.keep(draft, kind, upload)]
-    if kind == "sequences" and isinstance(followed, FastaSummary):
-        kept.append(draft_files.keep_summary(draft, followed.to_bytes()))
-    published = False
-    try:
-        with drafts.changing(draft) as locked:
-            if locked.draft.status == Draft.Status.OPEN:
-                name = Path(upload.name or kind).name
-                draft_files.publish(locked, kind, name, kept[0], upload.size or 0, *kept[1:])
-                published = True
-    finally:
+    with contextlib.ExitStack() as stack:
+        path = stack.enter_context(_local_file(upload))
+        read: _Read | None = None
+        summary: FastaSummary | None = None
+        if kind == "metadata":
+            wire = wire_for(organism, [])
+            backend, rows = stack.enter_context(_backend_rows(name, wire))
+            checked = check_metadata(organism, path, name, max_bytes=settings.MAX_DECOMPRESSED_SIZE, rows_to=rows)
+            rows.out.close()
+            unreadable = next((p.message for p in checked.report.problems if p.kind == "unreadable_file"), None)
+            read = _Read("", checked, backend if rows.problem is None else None, wire.columns)
+        else:
+            followed = getattr(upload, "followed", None)
+            if isinstance(followed, FastaSummary):
+                summary = followed
+            else:  # not followed as it arrived (a browser without script, a ZIP archive): read it now
+                summary = summarize_fasta(path, name, max_bytes=settings.MAX_DECOMPRESSED_SIZE)
+            unreadable = summary.unreadable
+        if unreadable:
+            return _refuse(draft, kind, name, unreadable)
+        # Not under the lock: with S3 storage this takes a while.
+        kept = [draft_files.keep(draft, kind, upload)]
+        if summary is not None:
+            kept.append(draft_files.keep_summary(draft, summary.to_bytes()))
+        published = False
+        try:
+            with drafts.changing(draft) as locked:
+                if locked.draft.status == Draft.Status.OPEN:
+                    draft_files.publish(locked, kind, name, kept[0], upload.size or 0, *kept[1:])
+                    published = True
+        finally:
+            if not published:
+                drafts.delete_stored(kept)
         if not published:
-            drafts.delete_stored(kept)
-    if not published:
-        return "This draft has been submitted; its files can no longer change."
-    current_check(draft, organism)
+            return "This draft has been submitted; its files can no longer change."
+        if read is not None:
+            read.stored = kept[0]
+        current_check(draft, organism, read)
     return None
+
+
+def _refuse(draft: Draft, kind: str, name: str, reason: str) -> str:
+    """A file that cannot be read: the draft keeps what it had, and the user is told why."""
+    log.warning("draft %s: %s file “%s” refused: %s", draft.pk, kind, name[:100], reason)
+    before = draft_files.current(draft).get(kind)
+    if before is None:
+        return f"{reason} The file was not kept."
+    return f"{reason} The file was not kept: the draft still has “{before.name}”."
+
+
+@contextlib.contextmanager
+def _local_file(upload: UploadedFile) -> Iterator[Path]:
+    """The uploaded file on disk (where it was received, or a copy for one held in memory)."""
+    if hasattr(upload, "temporary_file_path"):
+        yield Path(upload.temporary_file_path())
+        return
+    with tempfile.NamedTemporaryFile(prefix="submitportal-", dir=settings.FILE_UPLOAD_TEMP_DIR) as copy:
+        upload.seek(0)
+        shutil.copyfileobj(upload, copy, length=1024 * 1024)
+        copy.flush()
+        upload.seek(0)
+        yield Path(copy.name)
 
 
 def discard(draft: Draft, organism: Organism, kind: str) -> None:
@@ -129,8 +188,11 @@ def _fits(check: BulkCheck | None, files: dict[str, BulkFile]) -> bool:
     return check is not None and "metadata" in files and (check.metadata, check.sequences) == _versions(files)
 
 
-def current_check(draft: Draft, organism: Organism) -> BulkCheck | None:
-    """The check of the draft's current data files, checking them now if nobody has (None without metadata)."""
+def current_check(draft: Draft, organism: Organism, read: _Read | None = None) -> BulkCheck | None:
+    """The check of the draft's current data files, checking them now if nobody has (None without metadata).
+
+    `read`: the metadata file just received, already read (used while it is still the draft's).
+    """
     for _ in range(CHECK_ATTEMPTS):
         files = draft_files.current(draft)
         existing = BulkCheck.objects.filter(draft=draft).first()
@@ -141,7 +203,7 @@ def current_check(draft: Draft, organism: Organism) -> BulkCheck | None:
         if _fits(existing, files):
             return existing
         try:
-            fresh, written = _check_files(draft, organism, files, existing)
+            fresh, written = _check_files(draft, organism, files, existing, read)
         except Exception:
             if _versions(draft_files.current(draft)) == _versions(files):
                 raise  # a real failure, not a file replaced under the check
@@ -161,7 +223,7 @@ def _forget_check(draft: Draft) -> None:
 
 
 def _check_files(
-    draft: Draft, organism: Organism, files: dict[str, BulkFile], previous: BulkCheck | None
+    draft: Draft, organism: Organism, files: dict[str, BulkFile], previous: BulkCheck | None, read: _Read | None
 ) -> tuple[BulkCheck, str]:
     """Check the files (an unsaved BulkCheck). If they pass, the backend's metadata is written in the
     same read of the metadata; its stored name is returned ("" if none was written)."""
@@ -171,17 +233,24 @@ def _check_files(
     reused = previous.backend_metadata if previous and previous.metadata == metadata.stored else ""
     if previous is None or previous.backend_columns != wire.columns:
         reused = ""
+    if read is not None and (read.stored != metadata.stored or read.columns != wire.columns):
+        read = None  # another file, or the backend's generation changed: read the draft's file
     with contextlib.ExitStack() as stack:
-        metadata_path = stack.enter_context(draft_files.local_path(metadata.stored))
-        backend = None if reused else stack.enter_context(_backend_rows(metadata, wire))
-        try:
+        backend: Path | None = read.backend if read else None
+        rows = None
+        if read is not None:
+            checked = read.checked
+        else:
+            metadata_path = stack.enter_context(draft_files.local_path(metadata.stored))
+            if not reused:
+                backend, rows = stack.enter_context(_backend_rows(metadata.name, wire))
             checked = check_metadata(
-                organism,
-                metadata_path,
-                metadata.name,
-                max_bytes=settings.MAX_DECOMPRESSED_SIZE,
-                rows_to=backend[1] if backend else None,
+                organism, metadata_path, metadata.name, max_bytes=settings.MAX_DECOMPRESSED_SIZE, rows_to=rows
             )
+            if rows is not None:
+                rows.out.close()
+                backend = backend if rows.problem is None else None
+        try:
             fasta = _sequences_summary(draft, organism, sequences) if sequences else None
             report = combine(organism, checked, fasta)
         except UnreadableFile as exc:
@@ -199,19 +268,18 @@ def _check_files(
             check.backend_columns = wire.columns
             if reused:
                 check.backend_metadata = reused  # only the sequences changed
-            elif backend and backend[1].problem is None:
-                backend[1].out.close()
-                written = check.backend_metadata = draft_files.keep_backend_metadata(draft, backend[0])
+            elif backend is not None:
+                written = check.backend_metadata = draft_files.keep_backend_metadata(draft, backend)
     return check, written
 
 
 @contextlib.contextmanager
-def _backend_rows(metadata: BulkFile, wire: files_protocol.Wire) -> Iterator[tuple[Path, BackendRows]]:
+def _backend_rows(name: str, wire: files_protocol.Wire) -> Iterator[tuple[Path, BackendRows]]:
     """Where the metadata's check writes the TSV a submission without extra files sends (kept if it passes)."""
     with tempfile.TemporaryDirectory(prefix="submitportal-", dir=settings.FILE_UPLOAD_TEMP_DIR) as tmp:
         path = Path(tmp) / "metadata.tsv"
         with path.open("w", encoding="utf-8", newline="") as out:
-            yield path, BackendRows(out, metadata.name, wire.columns, wire.cells)
+            yield path, BackendRows(out, name, wire.columns, wire.cells)
 
 
 def _sequences_summary(draft: Draft, organism: Organism, sequences: BulkFile) -> FastaSummary:

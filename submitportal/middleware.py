@@ -8,6 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 
 from submitportal import form_stash, logs, signin
 from submitportal.loculus import client, instance
@@ -34,6 +35,26 @@ class RequestIdMiddleware:
         finally:
             logs.current_request_id.reset(token)
         response["X-Request-ID"] = request_id
+        return response
+
+
+class NoStoreWhenSignedInMiddleware:
+    """Nothing a signed-in user gets is kept by a browser's or a proxy's cache (OWASP ASVS V8.2.1):
+    draft pages, file rows, My drafts, the JSON with presigned upload URLs. A view that says
+    otherwise keeps its own Cache-Control.
+
+    "Signed in" is judged by the session cookie, sent or set, not by looking the user up: an error
+    page must not need the database that may have just failed.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = settings.SESSION_COOKIE_NAME
+        if (session in request.COOKIES or session in response.cookies) and not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
         return response
 
 

@@ -39,6 +39,14 @@ def loculus_fails(request: HttpRequest) -> HttpResponse:
     raise client.BackendFailed(status=500, title="Internal Server Error", detail="It broke.", request_id="be-1")
 
 
+def refuses(request: HttpRequest) -> HttpResponse:
+    """A refusal in words, as the upload endpoints answer a list they cannot read; it quotes input."""
+    return HttpResponse(REFUSAL, status=400, content_type="text/plain; charset=utf-8")
+
+
+REFUSAL = "Ebola Sudan has no file category called “<img src=x onerror=alert(1)>”."
+
+
 def missing(request: HttpRequest) -> HttpResponse:
     return HttpResponse("Nothing here.", status=404, content_type="text/plain")
 
@@ -48,6 +56,7 @@ _PAGE = """{% extends "base.html" %}
 <h1>Error test page</h1>
 <button type="button" hx-post="/test-errors/fails" hx-target="#result">Fail</button>
 <button type="button" hx-post="/test-errors/unavailable" hx-target="#result">Unavailable</button>
+<button type="button" hx-post="/test-errors/refuses" hx-target="#result">Refuse</button>
 <div id="result"></div>
 {% endblock %}"""
 
@@ -62,6 +71,7 @@ urlpatterns = [
     path("test-errors/logs", logs_a_line),
     path("test-errors/unavailable", unavailable),
     path("test-errors/missing", missing),
+    path("test-errors/refuses", refuses),
     path("test-errors/loculus-fails", loculus_fails),
     path("test-errors/page", page),
     *portal_urlpatterns,

@@ -232,6 +232,39 @@ def test_a_decompression_bomb_is_stopped_at_the_limit(signed_in: Client, bulk_dr
     assert "unpacks to more than 10 MiB" in page
 
 
+UNREADABLE = [
+    ("metadata", "broken.tsv.gz", b"not gzip at all", "gzip"),
+    ("metadata", "binary.tsv", bytes(range(256)) * 40, "binary"),
+    ("metadata", "broken.xlsx", b"PK\x03\x04 this is no workbook", "broken.xlsx"),
+    ("sequences", "binary.fasta", bytes(range(256)) * 40, "binary"),
+    ("sequences", "broken.fasta.gz", b"not gzip at all", "gzip"),
+]
+
+
+@pytest.mark.parametrize(("kind", "name", "data", "shown"), UNREADABLE, ids=[c[1] for c in UNREADABLE])
+def test_a_file_that_cannot_be_read_never_replaces_the_good_one(
+    signed_in: Client,
+    bulk_draft: Draft,
+    caplog: pytest.LogCaptureFixture,
+    kind: str,
+    name: str,
+    data: bytes,
+    shown: str,
+) -> None:
+    send(signed_in, bulk_draft, "sequences", "good.fasta", FASTA.encode(), raw=True)
+    send(signed_in, bulk_draft, "metadata", "good.tsv", GOOD.encode(), raw=True)
+    before = {f.kind: (f.name, f.stored, f.summary) for f in BulkFile.objects.filter(draft=bulk_draft)}
+    check = BulkCheck.objects.get(draft=bulk_draft)
+    page = send(signed_in, bulk_draft, kind, name, data, raw=True)
+    good = "good.tsv" if kind == "metadata" else "good.fasta"
+    assert f"The file was not kept: the draft still has “{good}”." in page
+    assert shown in page
+    assert "2 entries and 2 sequences checked: no problems found." in page  # the check of the good files
+    assert {f.kind: (f.name, f.stored, f.summary) for f in BulkFile.objects.filter(draft=bulk_draft)} == before
+    assert BulkCheck.objects.get(draft=bulk_draft).summary == check.summary
+    assert any(f"“{name}” refused" in record.getMessage() for record in caplog.records)  # the operator sees it
+
+
 def test_a_raw_upload_keeps_its_name_and_is_checked(signed_in: Client, bulk_draft: Draft) -> None:
     send(signed_in, bulk_draft, "sequences", "Proben März.fasta", FASTA.encode(), raw=True)
     page = send(signed_in, bulk_draft, "metadata", "m.tsv", GOOD.encode(), raw=True)
@@ -333,16 +366,77 @@ def test_a_file_over_the_size_limit_is_refused(signed_in: Client, form_draft: Dr
     assert "This file is larger than this portal accepts (1 GiB)." in html.unescape(response.content.decode())
 
 
-def test_a_list_of_files_that_cannot_be_read_is_a_clear_400(signed_in: Client, form_draft: Draft) -> None:
-    response = signed_in.post(f"/drafts/{form_draft.pk}/files/rawReads/", {"files": "[{'path': oops"})
+DEEP = "[" * 100_000
+# (endpoint, form field, value, what the 400 says): what the upload script sends, broken or hostile.
+JSON_CASES = [
+    ("files/rawReads/", "files", "[{'path': oops", "The list of files could not be read (it is not JSON"),
+    ("files/rawReads/", "files", DEEP, "The list of files could not be read (it is not JSON"),
+    ("files/rawReads/", "files", '[{"path": "a.fq", "size": 1e999}]', "The size of “a.fq” must be a whole number"),
+    ("files/rawReads/", "files", f'[{{"path": "a.fq", "size": {10**30}}}]', "The size of “a.fq” must be a whole"),
+    ("files/rawReads/", "files", '[{"path": "a.fq", "size": "12"}]', "The size of “a.fq” must be a whole number"),
+    ("files/rawReads/", "files", '[{"path": "a.fq", "size": true}]', "The size of “a.fq” must be a whole number"),
+    ("files/rawReads/", "files", json.dumps([{"path": "a" * 2000, "size": 1}]), "The path of file 1 must be text"),
+    ("files/rawReads/", "files", '{"path": "a.fq"}', "The list of files must be a list."),
+    ("files/rawReads/", "files", json.dumps([{"path": "a", "size": 1}] * 10_001), "has 10,001 items; the portal"),
+    ("files/prepare", "files", DEEP, "The list of files could not be read (it is not JSON"),
+    ("files/prepare", "files", f"[{10**30}]", "A file's number must be a whole number from 1"),
+    ("files/prepare", "files", "[1.5]", "A file's number must be a whole number from 1"),
+    ("files/done", "reports", DEEP, "The list of finished uploads could not be read (it is not JSON"),
+    ("files/done", "reports", f'[{{"pk": {10**30}, "etags": []}}]', "A file's number must be a whole number"),
+    ("files/done", "reports", '[{"pk": 1, "etags": [[[]]]}]', "A part's ETag must be text"),
+    ("files/done", "reports", '[{"pk": 1, "etags": [], "fileId": "../../x"}]', "must be a Loculus file ID (a UUID"),
+    ("files/done", "reports", '["x"]', "An item of the list of finished uploads is not a file's report."),
+]
+
+
+@pytest.mark.parametrize(("endpoint", "field", "value", "shown"), JSON_CASES, ids=[c[3][:30] for c in JSON_CASES])
+def test_each_unreadable_or_unbounded_json_body_is_a_clear_400(
+    signed_in: Client,
+    form_draft: Draft,
+    caplog: pytest.LogCaptureFixture,
+    endpoint: str,
+    field: str,
+    value: str,
+    shown: str,
+) -> None:
+    (upload,) = [ExtraFile.objects.create(draft=form_draft, category="rawReads", path="kept.fq", size=5)]
+    response = signed_in.post(f"/drafts/{form_draft.pk}/{endpoint}", {field: value}, HTTP_HX_REQUEST="true")
     assert response.status_code == 400
-    assert response.content.decode() == "The list of files could not be read."
+    text = response.json()["error"] if endpoint == "files/prepare" else response.content.decode()
+    assert shown in text
+    if endpoint != "files/prepare":
+        assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert list(ExtraFile.objects.values_list("pk", "status")) == [(upload.pk, "pending")]  # nothing changed
+    assert any(shown[:25] in record.getMessage() for record in caplog.records)  # the operator sees why
 
 
-def test_an_unknown_file_category_is_a_clear_400(signed_in: Client, form_draft: Draft) -> None:
+@pytest.mark.parametrize("etags", [DEEP, "[1e999]", '"not a list"'])
+def test_one_finished_upload_with_an_unreadable_report_is_a_clear_400(
+    signed_in: Client, form_draft: Draft, etags: str
+) -> None:
+    upload = ExtraFile.objects.create(draft=form_draft, category="rawReads", path="kept.fq", size=5)
+    response = signed_in.post(f"/drafts/{form_draft.pk}/file/{upload.pk}/done", {"etags": etags})
+    assert response.status_code == 400
+    assert "could not be read" in response.content.decode() or "must be" in response.content.decode()
+    upload.refresh_from_db()
+    assert upload.status == "pending"
+
+
+def test_a_file_number_too_large_for_the_database_is_not_found(signed_in: Client, form_draft: Draft) -> None:
+    for action in ("", "done", "failed", "retry", "remove"):
+        url = f"/drafts/{form_draft.pk}/file/{10**30}/{action}"
+        response = signed_in.post(url) if action else signed_in.get(url)
+        assert response.status_code == 404, url
+
+
+def test_an_unknown_file_category_is_a_clear_400_in_plain_text(signed_in: Client, form_draft: Draft) -> None:
     response = choose(signed_in, form_draft, [{"path": "a.fq", "size": 1}], category="photos")
     assert response.status_code == 400
-    assert "Ebola Sudan has no file category called 'photos'." in response.content.decode()
+    assert response.content.decode() == "Ebola Sudan has no file category called “photos”."
+    hostile = quote("<img src=x onerror=alert(1)>", safe="")
+    response = signed_in.post(f"/drafts/{form_draft.pk}/files/{hostile}/", {"files": "[]"})
+    assert response.status_code == 400
+    assert response["Content-Type"] == "text/plain; charset=utf-8"  # never read as HTML, whatever it holds
 
 
 def test_bulk_files_need_the_metadata_first(signed_in: Client, bulk_draft: Draft) -> None:
@@ -421,3 +515,27 @@ def test_bad_form_values_are_explained_next_to_the_field(
     assert shown in html.unescape(page)
     assert "<script>alert(1)</script>" not in page
     assert Draft.objects.get().values["id"] == values["id"]  # kept, as typed
+
+
+# --- What a signed-in user gets is never cached ----------------------------------------------------
+
+
+def test_nothing_a_signed_in_user_gets_is_kept_in_a_cache(
+    signed_in: Client, form_draft: Draft, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from submitportal.loculus import client
+
+    upload = ExtraFile.objects.create(draft=form_draft, category="rawReads", path="a.fq", size=5)
+    url = "https://s3.example.org/b/files/x?X-Amz-Date=20991231T000000Z&X-Amz-Expires=1800"
+    target = client.UploadTarget("8d8ac610-566d-4ef0-9c22-186b2a5ed793", url)
+    monkeypatch.setattr(client, "request_upload", lambda token, **kw: [target])
+    answers = {
+        "draft page": signed_in.get(f"/ebola-sudan/submission/form/{form_draft.pk}/"),
+        "My drafts": signed_in.get("/drafts/"),
+        "file row": signed_in.get(f"/drafts/{form_draft.pk}/file/{upload.pk}/", HTTP_HX_REQUEST="true"),
+        "upload URLs": signed_in.post(f"/drafts/{form_draft.pk}/files/prepare", {"files": f"[{upload.pk}]"}),
+    }
+    for what, response in answers.items():
+        assert response.status_code == 200, what
+        assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"], what
+    assert url in answers["upload URLs"].content.decode()  # the presigned URL is what must not be cached

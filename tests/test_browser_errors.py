@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.error_urls import REFUSAL
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -36,5 +38,10 @@ def test_a_failed_htmx_request_shows_the_reference_at_the_top(page: Page, live_s
         "The portal answered 503. Please try again. If it keeps happening, give the portal's operators "
         f"this reference: {reference}."
     )
+    # A refusal in words (plain text) is shown as it is, as text: what it quotes is never markup.
+    with page.expect_response("**/test-errors/refuses"):
+        page.get_by_role("button", name="Refuse").click()
+    expect(alert.get_by_role("alert")).to_contain_text(REFUSAL)
+    expect(alert.locator("img")).to_have_count(0)
     # The console has the failed requests (the browser's and htmx's lines), and nothing refused by the CSP.
     assert not [message for message in console_errors if "Content Security Policy" in message]

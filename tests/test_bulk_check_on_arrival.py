@@ -96,10 +96,10 @@ def test_a_raw_fasta_is_summarized_as_it_arrives_and_the_check_does_not_read_it_
 
 
 @pytest.mark.parametrize("name", ["s.fasta", "s.fasta.zip"])
-def test_a_fasta_not_followed_is_summarized_once_at_its_first_check(
+def test_a_fasta_not_followed_is_summarized_once_when_it_has_arrived(
     signed_in: Client, draft: Draft, monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
-    """A multipart upload (a browser without script) or a ZIP archive: read after arrival, then kept."""
+    """A multipart upload (a browser without script) or a ZIP archive: read once after arrival, then kept."""
     data = FASTA
     if name.endswith(".zip"):
         out = io.BytesIO()
@@ -107,12 +107,11 @@ def test_a_fasta_not_followed_is_summarized_once_at_its_first_check(
             archive.writestr("s.fasta", FASTA)
         data = out.getvalue()
     send(signed_in, draft, "sequences", name, data, raw=name.endswith(".zip"))
-    assert kept_summary(draft) is None
+    assert kept_summary(draft) == summarize_fasta(stored_path(draft, "sequences"), name)
+    never_read_fasta(monkeypatch)
     page = send(signed_in, draft, "metadata", "m.tsv", METADATA)
     assert f"Line 6 of “{name}”: the FASTA ID “s1” is used again" in page
-    assert kept_summary(draft) == summarize_fasta(stored_path(draft, "sequences"), name)
     first = report_of(draft)
-    never_read_fasta(monkeypatch)
     send(signed_in, draft, "metadata", "m.tsv", METADATA)
     assert report_of(draft) == first
 

@@ -60,28 +60,37 @@ def test_a_replaced_file_is_deleted_and_the_check_follows_the_new_one(signed_in:
     assert stored_files(draft) == {second.stored, sequences.stored, sequences.summary}
 
 
-@pytest.mark.parametrize("moment", ["before it is read", "after it was read"])
+@pytest.mark.parametrize("moment", ["vanishes while it is read", "is replaced after it was read"])
 def test_a_check_of_files_replaced_while_it_ran_is_dropped(
     draft: Draft, monkeypatch: pytest.MonkeyPatch, moment: str
 ) -> None:
-    """Another request replaces the metadata while this one checks the file it had sent: the newer wins."""
+    """Another request replaces the metadata while this one checks the draft's files: the newer wins.
+
+    "vanishes": a new FASTA makes the check read the stored metadata, which is replaced (and
+    deleted) just before. "is replaced": a new metadata file's check is finished, about a file the
+    draft no longer has.
+    """
     organism = instance.get_instance().organism("ebola-sudan")
-    real = bulk.check_metadata
-    checked: list[str] = []
+    hooked = "check_metadata" if moment.startswith("vanishes") else "combine"
+    real = getattr(bulk, hooked)
+    calls: list[int] = []
 
     def racing(*args: Any, **kwargs: Any) -> Any:
-        checked.append(args[2])
-        first = len(checked) == 1
-        if first and moment == "before it is read":  # the file vanishes under the check
+        calls.append(1)
+        first = len(calls) == 1
+        if first and hooked == "check_metadata":
             bulk.accept(draft, organism, "metadata", SimpleUploadedFile("three.tsv", metadata(3)))
-        report = real(*args, **kwargs)
-        if first and moment == "after it was read":  # the check completes, about a file no longer the draft's
+        result = real(*args, **kwargs)
+        if first and hooked == "combine":
             bulk.accept(draft, organism, "metadata", SimpleUploadedFile("three.tsv", metadata(3)))
-        return report
+        return result
 
-    monkeypatch.setattr(bulk, "check_metadata", racing)
-    bulk.accept(draft, organism, "metadata", SimpleUploadedFile("two.tsv", metadata(2)))
-    assert checked == ["two.tsv", "three.tsv"]  # the first check ran on a file replaced meanwhile
+    monkeypatch.setattr(bulk, hooked, racing)
+    if hooked == "check_metadata":
+        bulk.accept(draft, organism, "sequences", SimpleUploadedFile("s.fasta", FASTA))
+    else:
+        bulk.accept(draft, organism, "metadata", SimpleUploadedFile("two.tsv", metadata(2)))
+    assert len(calls) >= 2  # the other request came in the middle of the first check
     current = BulkFile.objects.get(draft=draft, kind="metadata")
     check = BulkCheck.objects.get(draft=draft)
     assert (current.name, check.metadata, check.summary["entries"], check.summary["errors"]) == (

@@ -149,7 +149,9 @@ def _extra_files(
     if "state-refused" in added.text:
         outcome.add(f"extra files added: refused: {added.text[:500]!r}")
         return
-    prepared = session.post(f"{base}/files/prepare", data={"files": json.dumps(list(rows))}, timeout=TIMEOUT)
+    prepared = session.post(
+        f"{base}/files/prepare", data={"files": json.dumps([int(pk) for pk in rows])}, timeout=TIMEOUT
+    )
     if not _answer(outcome, "upload URLs", prepared, 200):
         return
     reports = []

@@ -9,6 +9,7 @@ did is undone, and that no file shows ✓ for bytes that went elsewhere.
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -37,8 +38,13 @@ def add(draft: Draft, *paths: str) -> list[ExtraFile]:
     return records
 
 
+def file_id(name: str) -> str:
+    """A Loculus file ID (a UUID) that says which batch it came from."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+
+
 def targets(count: int, prefix: str = "id") -> list[client.UploadTarget]:
-    return [client.UploadTarget(f"{prefix}-{n}", URL.format(f"{prefix}-{n}")) for n in range(count)]
+    return [client.UploadTarget(file_id(f"{prefix}-{n}"), URL.format(f"{prefix}-{n}")) for n in range(count)]
 
 
 def prepare(signed_in: Client, draft: Draft, files: list[ExtraFile]) -> dict[int, dict[str, Any]]:
@@ -86,7 +92,7 @@ def test_a_file_removed_while_its_urls_were_asked_for_stays_removed(
     answer = prepare(signed_in, draft, [first, second])
     assert list(answer) == [second.pk]
     assert list(ExtraFile.objects.values_list("path", flat=True)) == ["r2.fq"]
-    assert answer[second.pk]["state"] == "pending" and answer[second.pk]["fileId"] == "id-1"
+    assert answer[second.pk]["state"] == "pending" and answer[second.pk]["fileId"] == file_id("id-1")
 
 
 def test_a_report_of_bytes_sent_before_a_group_change_does_not_show_a_tick(
@@ -104,7 +110,7 @@ def test_a_report_of_bytes_sent_before_a_group_change_does_not_show_a_tick(
     # Retried: new URLs for group 2; a late report of the old upload is not taken for the new one.
     assert signed_in.post(f"/drafts/{draft.pk}/file/{upload.pk}/retry").status_code == 200
     again = prepare(signed_in, draft, [upload])[upload.pk]
-    assert again["fileId"] == "g2-0"
+    assert again["fileId"] == file_id("g2-0")
     late = json.dumps([{"pk": upload.pk, "etags": [], "fileId": given["fileId"]}])
     signed_in.post(f"/drafts/{draft.pk}/files/done", {"reports": late})
     upload.refresh_from_db()
@@ -116,7 +122,7 @@ def test_a_file_removed_while_its_upload_was_completed_stays_removed(
 ) -> None:
     settings.UPLOAD_MULTIPART_THRESHOLD = 5
     (upload,) = add(draft, "big.fq")
-    multipart = client.MultipartTarget("big-id", (URL.format("p1"),))
+    multipart = client.MultipartTarget(file_id("big"), (URL.format("p1"),))
     monkeypatch.setattr(client, "request_multipart_upload", lambda token, **kw: [multipart])
     given = prepare(signed_in, draft, [upload])[upload.pk]
 

@@ -23,7 +23,11 @@ document.body.addEventListener("htmx:responseError", (event) => {
   const message = document.createElement("p");
   message.className = "problem";
   message.setAttribute("role", "alert");
-  message.textContent = `The portal answered ${xhr.status}. Please try again.`;
+  // The portal's refusals in words (4xx, plain text: e.g. a list of files it could not read) are shown
+  // as they are, as text; anything else, from a proxy say, gets a sentence of our own.
+  const refusal = xhr.status >= 400 && xhr.status < 500;
+  const plain = refusal && (xhr.getResponseHeader("Content-Type") || "").startsWith("text/plain") && body.trim().length < 2000;
+  message.textContent = plain ? body.trim() : `The portal answered ${xhr.status}. Please try again.`;
   const reference = xhr.getResponseHeader("X-Request-ID");
   if (reference) {
     message.append(" If it keeps happening, give the portal's operators this reference: ");

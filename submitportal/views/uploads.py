@@ -7,13 +7,14 @@ gets back, with ✓ or ✗, is always the portal's own verdict.
 from __future__ import annotations
 
 import json
+import logging
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
-from submitportal import bulk, linking, signin, uploads
+from submitportal import bulk, json_bodies, linking, signin, uploads
 from submitportal.loculus.instance import Organism
 from submitportal.models import Draft, ExtraFile
 from submitportal.views.submission import draft_or_404, organism_or_404
@@ -21,23 +22,28 @@ from submitportal.views.submission import draft_or_404, organism_or_404
 ROWS = "submitportal/_extra_files.html#file-rows"
 ROW = "submitportal/_extra_files.html#file-row"
 ROWS_OOB = "submitportal/_extra_files.html#file-rows-oob"
-MAX_FILES_PER_REQUEST = 10_000
+CLOSED = "This draft has been submitted; it takes no more files."
+log = logging.getLogger("submitportal.uploads")
 
 
 def _file(request: HttpRequest, draft_id: object, file_pk: int) -> ExtraFile:
     draft = draft_or_404(request, draft_id)
+    if file_pk > json_bodies.MAX_ID:
+        raise Http404("No such file.")
     return get_object_or_404(ExtraFile, pk=file_pk, draft=draft)
 
 
-def _selected(raw: str) -> list[uploads.Selected] | None:
-    try:
-        items = json.loads(raw)
-        selected = [uploads.Selected(path=str(item["path"]), size=int(item["size"])) for item in items]
-    except (ValueError, TypeError, KeyError):
-        return None
-    if len(selected) > MAX_FILES_PER_REQUEST:
-        return None
-    return selected
+def _plain(message: str, status: int) -> HttpResponse:
+    """A refusal in words: plain text, so nothing taken from the request is ever read as HTML."""
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+def _refused(request: HttpRequest, why: str | Exception, *, as_json: bool = False) -> HttpResponse:
+    """400 with the reason, which also goes to the log (the user's name and the path are on the line)."""
+    log.warning("%s %s refused: %s", request.method, request.path, why)
+    if as_json:
+        return JsonResponse({"error": str(why)}, status=400)
+    return _plain(str(why), 400)
 
 
 @login_required
@@ -46,12 +52,15 @@ def add_files(request: HttpRequest, draft_id: object, category: str) -> HttpResp
     draft = draft_or_404(request, draft_id)
     organism = organism_or_404(draft.organism)
     if organism.file_category(category) is None:
-        return HttpResponseBadRequest(f"{organism.display_name} has no file category called {category!r}.")
+        return _refused(request, f"{organism.display_name} has no file category called “{category[:60]}”.")
     if draft.status != Draft.Status.OPEN:
-        return HttpResponse("This draft has been submitted; it takes no more files.", status=409)
-    selected = _selected(request.POST.get("files", ""))
-    if selected is None:
-        return HttpResponseBadRequest("The list of files could not be read.")
+        return _plain(CLOSED, 409)
+    try:
+        selected = [
+            uploads.Selected(path, size) for path, size in json_bodies.selected_files(request.POST.get("files"))
+        ]
+    except json_bodies.BadBody as exc:
+        return _refused(request, exc)
     refusals: dict[str, str] = {}
     if draft.kind == Draft.Kind.BULK:
         found = bulk.refusals_for(draft, organism, category, [item.path for item in selected])
@@ -62,7 +71,7 @@ def add_files(request: HttpRequest, draft_id: object, category: str) -> HttpResp
         refusals = found
     records = uploads.add_files(draft, category, selected, refusals)
     if records is None:
-        return HttpResponse("This draft has been submitted; it takes no more files.", status=409)
+        return _plain(CLOSED, 409)
     ctx = {"files": records, "draft": draft, "oob_plan": _plan(draft, organism, category), "oob_category": category}
     response = render(request, ROWS, ctx)
     folders = sorted({path.split("/")[0] for path, reason in refusals.items() if "matches no ID" in reason})
@@ -95,11 +104,11 @@ def prepare(request: HttpRequest, draft_id: object) -> HttpResponse:
     """Upload URLs for a batch of the draft's files, asked for just before the browser uses them."""
     draft = draft_or_404(request, draft_id)
     if draft.status != Draft.Status.OPEN:
-        return JsonResponse({"error": "This draft has been submitted; it takes no more files."}, status=409)
+        return JsonResponse({"error": CLOSED}, status=409)
     try:
-        wanted = [int(pk) for pk in json.loads(request.POST.get("files") or "[]")][:MAX_FILES_PER_REQUEST]
-    except (ValueError, TypeError):
-        return JsonResponse({"error": "The list of files could not be read."}, status=400)
+        wanted = json_bodies.file_pks(request.POST.get("files"))
+    except json_bodies.BadBody as exc:
+        return _refused(request, exc, as_json=True)
     files = uploads.prepare(signin.access_token(request), draft, wanted, fresh=request.POST.get("fresh") == "yes")
     return JsonResponse({"files": [_target(f) for f in files]})
 
@@ -131,10 +140,13 @@ def file_row(request: HttpRequest, draft_id: object, file_pk: int) -> HttpRespon
 def file_done(request: HttpRequest, draft_id: object, file_pk: int) -> HttpResponse:
     upload = _file(request, draft_id, file_pk)
     try:
-        etags = [str(e) for e in json.loads(request.POST.get("etags") or "[]")]
-    except (ValueError, TypeError):
-        etags = []
-    report = uploads.Finished(upload.pk, etags, request.POST.get("fileId") or None)
+        report = uploads.Finished(
+            upload.pk,
+            json_bodies.part_etags(request.POST.get("etags")),
+            json_bodies.file_id(request.POST.get("fileId")),
+        )
+    except json_bodies.BadBody as exc:
+        return _refused(request, exc)
     now = uploads.mark_uploaded(signin.access_token(request), upload.draft, [report])
     if not now:
         return HttpResponse("")  # removed meanwhile: so is its row
@@ -147,12 +159,9 @@ def files_done(request: HttpRequest, draft_id: object) -> HttpResponse:
     """Many finished uploads at once (the browser batches its reports); answers with each file's row."""
     draft = draft_or_404(request, draft_id)
     try:
-        reports = [
-            uploads.Finished(int(item["pk"]), [str(e) for e in item.get("etags") or []], item.get("fileId") or None)
-            for item in json.loads(request.POST["reports"])
-        ][:MAX_FILES_PER_REQUEST]
-    except (KeyError, ValueError, TypeError, AttributeError):
-        return HttpResponseBadRequest("The list of finished uploads could not be read.")
+        reports = [uploads.Finished(*item) for item in json_bodies.finished_uploads(request.POST.get("reports"))]
+    except json_bodies.BadBody as exc:
+        return _refused(request, exc)
     done = uploads.mark_uploaded(signin.access_token(request), draft, reports)
     return render(request, ROWS_OOB, {"files": done, "draft": draft})
 
@@ -161,7 +170,7 @@ def files_done(request: HttpRequest, draft_id: object) -> HttpResponse:
 @require_POST
 def file_failed(request: HttpRequest, draft_id: object, file_pk: int) -> HttpResponse:
     upload = _file(request, draft_id, file_pk)
-    reason = request.POST.get("reason", "").strip() or "The upload failed."
+    reason = request.POST.get("reason", "")[:1000].strip() or "The upload failed."
     uploads.mark_failed(upload.draft, upload.pk, reason)
     upload.refresh_from_db()
     return render(request, ROW, {"file": upload, "draft": upload.draft})
