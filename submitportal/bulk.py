@@ -11,6 +11,7 @@ import contextlib
 import logging
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,6 +203,7 @@ def current_check(draft: Draft, organism: Organism, read: _Read | None = None) -
             return None
         if _fits(existing, files):
             return existing
+        started = time.perf_counter()
         try:
             fresh, written = _check_files(draft, organism, files, existing, read)
         except Exception:
@@ -209,6 +211,16 @@ def current_check(draft: Draft, organism: Organism, read: _Read | None = None) -
                 raise  # a real failure, not a file replaced under the check
             continue
         kept = _publish_check(draft, fresh, written)
+        if kept is fresh:
+            log.info(
+                "draft %s: checked %s%s in %.2f s: %s",
+                draft.pk,
+                files["metadata"].name[:100],
+                f" and {files['sequences'].name[:100]}" if "sequences" in files else "",
+                time.perf_counter() - started,
+                fresh.summary.get("unreadable")
+                or "{entries} entries, {errors} errors, {warnings} warnings".format(**fresh.summary),
+            )
         if kept is not None:
             return kept
     return None
