@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -88,6 +89,64 @@ def keep_values(draft: Draft, typed: Mapping[str, str]) -> Draft:
             locked.draft.values = {**locked.draft.values, **typed}
             locked.draft.save(update_fields=["values", "updated_at"])
     return locked.draft
+
+
+# --- Unfinished drafts: continue one, or start anew --------------------------------------------------
+
+
+def with_content(drafts: QuerySet[Draft]) -> QuerySet[Draft]:
+    """Drafts the user put something into: a typed value, a data file or an extra file.
+
+    A draft is made when a form is opened, but counts (in My drafts, as one to continue) only from
+    then on.
+    """
+    return drafts.annotate(
+        has_data_files=Exists(BulkFile.objects.filter(draft=OuterRef("pk"))),
+        has_extra_files=Exists(ExtraFile.objects.filter(draft=OuterRef("pk"))),
+    ).filter(Q(has_data_files=True) | Q(has_extra_files=True) | ~Q(values={}))
+
+
+def unfinished(user: object, organism: str, kind: str, group_id: int) -> list[Draft]:
+    """The user's open drafts with content of this kind, organism and group (or no group yet), newest first."""
+    mine = Draft.objects.filter(user=user, organism=organism, kind=kind, status=Draft.Status.OPEN)
+    mine = mine.filter(Q(group_id=group_id) | Q(group_id__isnull=True))
+    return [d for d in with_content(mine).order_by("-updated_at")[:20] if has_content(d)]
+
+
+def has_content(draft: Draft) -> bool:
+    """For a draft from `with_content`: something typed (not only emptied fields) or a file."""
+    return bool(draft.has_data_files or draft.has_extra_files or any(draft.values.values()))  # type: ignore[attr-defined]
+
+
+def start(user: object, organism: str, kind: str, group_id: int) -> Draft:
+    """A new, empty draft; an empty one of the same kind left from an earlier visit is used again."""
+    empty = Draft.objects.filter(user=user, organism=organism, kind=kind, status=Draft.Status.OPEN)
+    empty = empty.filter(files__isnull=True, bulk_files__isnull=True, values={})
+    draft = empty.order_by("-updated_at").first()
+    if draft is None:
+        return Draft.objects.create(user=user, organism=organism, kind=kind, group_id=group_id)
+    Draft.objects.filter(pk=draft.pk).update(group_id=group_id, updated_at=timezone.now())
+    draft.refresh_from_db()
+    return draft
+
+
+def holds(draft: Draft) -> str:
+    """What a draft holds, in a few words (for "Continue …" and My drafts)."""
+    parts = []
+    if draft.kind == Draft.Kind.FORM:
+        if draft.values.get("id"):
+            parts.append(f"entry “{str(draft.values['id'])[:60]}”")
+    else:
+        for bulk_file in sorted(draft.bulk_files.all(), key=lambda f: f.kind):
+            parts.append(f"“{bulk_file.name[:60]}”")
+        check = BulkCheck.objects.filter(draft=draft).only("summary").first()
+        entries = check.summary.get("entries") if check else None
+        if entries:
+            parts.append(f"{entries} entr{'y' if entries == 1 else 'ies'}")
+    count = draft.files.count()
+    if count:
+        parts.append(f"{count} extra file{'' if count == 1 else 's'}")
+    return ", ".join(parts) or "values typed in the form"
 
 
 # --- Over time -----------------------------------------------------------------------------------
@@ -174,6 +233,19 @@ def remove(draft: Draft) -> None:
         for stored in BulkCheck.objects.filter(draft=draft).values_list("backend_metadata", flat=True):
             locked.delete_later(stored)
         locked.draft.delete()
+
+
+def remove_empty_older_than(days: int) -> int:
+    """Drafts nobody put anything into (a form opened and left), untouched for `days` days."""
+    cutoff = timezone.now() - timedelta(days=days)
+    old = Draft.objects.filter(updated_at__lt=cutoff, status=Draft.Status.OPEN)
+    ids = set(old.values_list("pk", flat=True)) - {d.pk for d in with_content(old) if has_content(d)}
+    removed = 0
+    for draft in Draft.objects.filter(pk__in=ids):
+        with contextlib.suppress(DraftGone):
+            remove(draft)
+            removed += 1
+    return removed
 
 
 def remove_older_than(days: int) -> int:

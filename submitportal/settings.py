@@ -219,6 +219,9 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "uploads")
 FILE_UPLOAD_TEMP_DIR = Path(env_str("FILE_UPLOAD_TEMP_DIR") or VAR_DIR / "tmp")
 FILE_UPLOAD_TEMP_DIR.mkdir(parents=True, exist_ok=True)
 FILE_UPLOAD_HANDLERS = ["submitportal.upload_handlers.LargeChunkTemporaryFileUploadHandler"]
+# Drafts, submitted or not, nobody changed for this many days are removed by `manage.py cleanup_drafts`
+# (its default), and My drafts says so.
+DRAFT_RETENTION_DAYS = env_int("DRAFT_RETENTION_DAYS", 30, minimum=1)
 DRAFT_STORAGE = env_choice("DRAFT_STORAGE", "local", ("local", "s3"))
 if DRAFT_STORAGE == "s3":
     DRAFT_S3_BUCKET = env_str("DRAFT_S3_BUCKET")

@@ -25,16 +25,16 @@ from submitportal.views.submission import (
     draft_or_404,
     found_message,
     organism_or_404,
-    resume_or_start,
+    start_or_continue,
 )
 
 PAGE = "submitportal/bulk_form.html"
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def new_bulk(request: HttpRequest, organism: str) -> HttpResponse:
-    return resume_or_start(request, organism, Draft.Kind.BULK)
+    return start_or_continue(request, organism, Draft.Kind.BULK)
 
 
 def _context(request: HttpRequest, draft: Draft, groups: list[client.Group], **extra: Any) -> dict[str, Any]:

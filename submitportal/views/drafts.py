@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -22,14 +24,16 @@ TERMS_KEYS = ("data_use_terms", "restricted_until", NO_PII, NO_INSDC)
 @login_required
 @require_GET
 def draft_list(request: HttpRequest) -> HttpResponse:
+    """Submissions in progress (those the user put something into), and those submitted, apart."""
     try:
         organisms = instance.get_instance().organisms
     except instance.InstanceUnavailable:
         organisms = {}
     cutoff = timezone.now() - drafts.LOCULUS_UPLOAD_RETENTION
+    mine = Draft.objects.filter(user=request.user).select_related("bulk_check").prefetch_related("bulk_files")
+    started = drafts.with_content(mine.exclude(status=Draft.Status.SUBMITTED)).order_by("-updated_at")[:200]
     rows = []
-    mine = Draft.objects.filter(user=request.user).order_by("-updated_at").select_related("bulk_check")
-    for draft in mine.prefetch_related("bulk_files")[:200]:
+    for draft in (d for d in started if drafts.has_content(d)):
         organism = organisms.get(draft.organism)
         if draft.kind == Draft.Kind.FORM:
             label = draft.values.get("id") or "(no ID yet)"
@@ -49,7 +53,23 @@ def draft_list(request: HttpRequest) -> HttpResponse:
                 and draft.files.filter(status=ExtraFile.Status.UPLOADED, uploaded_at__lt=cutoff).exists(),
             }
         )
-    return render(request, "submitportal/drafts.html", {"rows": rows})
+    submitted = []
+    for draft in mine.filter(status=Draft.Status.SUBMITTED).order_by("-updated_at")[:200]:
+        organism = organisms.get(draft.organism)
+        entries = (draft.result or {}).get("entries", [])
+        name = "bulk-result" if draft.kind == Draft.Kind.BULK else "entry-result"
+        submitted.append(
+            {
+                "draft": draft,
+                "organism": organism.display_name if organism else draft.organism,
+                "url": reverse(name, kwargs={"organism": draft.organism, "draft_id": draft.pk}),
+                "accessions": [f"{e['accession']}.{e['version']}" for e in entries[:3]],
+                "more": max(0, len(entries) - 3),
+                "count": len(entries),
+            }
+        )
+    ctx = {"rows": rows, "submitted": submitted, "retention_days": settings.DRAFT_RETENTION_DAYS}
+    return render(request, "submitportal/drafts.html", ctx)
 
 
 @login_required

@@ -93,23 +93,29 @@ def organism_submission(request: HttpRequest, organism: str) -> HttpResponse:
 # --- The single-entry form ----------------------------------------------------------------------
 
 
-def resume_or_start(request: HttpRequest, organism: str, kind: str) -> HttpResponse:
-    """Continue the user's open draft of this kind for this organism, or start one."""
-    organism_or_404(organism)
-    draft = (
-        Draft.objects.filter(user=request.user, organism=organism, kind=kind, status=Draft.Status.OPEN)
-        .order_by("-updated_at")
-        .first()
-    )
-    if draft is None:
-        draft = Draft.objects.create(user=request.user, organism=organism, kind=kind)
-    return redirect(draft_url(draft))
+def start_or_continue(request: HttpRequest, organism: str, kind: str) -> HttpResponse:
+    """Ask whether to continue an unfinished draft of this kind, or start a new one; never resume silently.
+
+    GET: with unfinished drafts for this organism and the chosen group, the choice; without, a new
+    draft. POST ("Start a new submission"): a new draft.
+    """
+    chosen_organism = organism_or_404(organism)
+    groups = client.get_user_groups(signin.access_token(request))
+    if not groups:
+        return redirect("organism-submission", organism=organism)  # it says how to get a group
+    group = _chosen_group(request, organism, groups)
+    waiting = drafts.unfinished(request.user, organism, kind, group.group_id)
+    if request.method == "POST" or not waiting:
+        return redirect(draft_url(drafts.start(request.user, organism, kind, group.group_id)))
+    rows = [{"draft": draft, "url": draft_url(draft), "holds": drafts.holds(draft)} for draft in waiting]
+    ctx = {"organism": chosen_organism, "group": group, "kind": kind, "rows": rows}
+    return render(request, "submitportal/start_or_continue.html", ctx)
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def new_entry(request: HttpRequest, organism: str) -> HttpResponse:
-    return resume_or_start(request, organism, Draft.Kind.FORM)
+    return start_or_continue(request, organism, Draft.Kind.FORM)
 
 
 def _restricted_window() -> tuple[dt.date, dt.date]:
