@@ -21,6 +21,7 @@ from submitportal import draft_files, drafts, linking
 from submitportal.bulkfiles.compression import UnreadableFile, split_compression
 from submitportal.bulkfiles.fasta_summary import FastaSummary, can_follow, summarize_fasta
 from submitportal.bulkfiles.filerefs import FileRef
+from submitportal.bulkfiles.limits import Limits
 from submitportal.bulkfiles.rewrite import BackendRows, write_backend_tsv
 from submitportal.bulkfiles.validate import Report, check_metadata, combine
 from submitportal.loculus import client, files_protocol
@@ -53,6 +54,18 @@ def _extension_problem(kind: str, name: str) -> str | None:
     return None
 
 
+def limits() -> Limits:
+    """The bounds on reading bulk files, from the settings (README: MAX_DECOMPRESSED_SIZE and those below it)."""
+    return Limits(
+        max_bytes=settings.MAX_DECOMPRESSED_SIZE,
+        max_ratio=settings.MAX_COMPRESSION_RATIO,
+        max_rows=settings.MAX_METADATA_ROWS,
+        max_records=settings.MAX_FASTA_RECORDS,
+        max_value=settings.MAX_METADATA_VALUE_SIZE,
+        max_row=settings.MAX_METADATA_ROW_SIZE,
+    )
+
+
 def check_on_arrival(kind: str) -> Callable[[str], Callable[[BinaryIO], FastaSummary] | None] | None:
     """What to compute from an upload of this kind while it arrives (for `upload_handlers.received_file`).
 
@@ -62,12 +75,12 @@ def check_on_arrival(kind: str) -> Callable[[str], Callable[[BinaryIO], FastaSum
     """
     if kind != "sequences":
         return None
-    max_bytes = settings.MAX_DECOMPRESSED_SIZE
+    bounds = limits()
 
     def for_name(name: str) -> Callable[[BinaryIO], FastaSummary] | None:
         if not can_follow(name):
             return None  # a ZIP archive: summarized from the stored file
-        return lambda stream: summarize_fasta(stream, name, max_bytes=max_bytes)
+        return lambda stream: summarize_fasta(stream, name, limits=bounds)
 
     return for_name
 
@@ -179,7 +192,7 @@ def _check_files(
                 organism,
                 metadata_path,
                 metadata.name,
-                max_bytes=settings.MAX_DECOMPRESSED_SIZE,
+                limits=limits(),
                 rows_to=backend[1] if backend else None,
             )
             fasta = _sequences_summary(draft, organism, sequences) if sequences else None
@@ -216,19 +229,19 @@ def _backend_rows(metadata: BulkFile, wire: files_protocol.Wire) -> Iterator[tup
 
 def _sequences_summary(draft: Draft, organism: Organism, sequences: BulkFile) -> FastaSummary:
     """The summary of the draft's sequence file: the one kept with it if it applies, else read now and kept."""
-    max_bytes = settings.MAX_DECOMPRESSED_SIZE
+    bounds = limits()
     if not organism.consensus_sequences:
-        return FastaSummary(sequences.name, max_bytes)  # refused by name, never read
+        return FastaSummary(sequences.name, bounds)  # refused by name, never read
     data = draft_files.summary_of(sequences)
     if data is not None:
         try:
             kept = FastaSummary.from_bytes(data)
         except ValueError:  # written by an older portal: read the file again
             kept = None
-        if kept is not None and kept.name == sequences.name and kept.max_bytes == max_bytes:
+        if kept is not None and kept.name == sequences.name and kept.limits == bounds:
             return kept
     with draft_files.local_path(sequences.stored) as path:
-        summary = summarize_fasta(path, sequences.name, max_bytes=max_bytes)
+        summary = summarize_fasta(path, sequences.name, limits=bounds)
     written = draft_files.keep_summary(draft, summary.to_bytes())
     attached = False
     try:
@@ -409,7 +422,7 @@ def submit(token: str, draft: Draft, organism: Organism, terms: client.DataUseTe
                     backend_tsv,
                     wire.columns,
                     wire.cells,
-                    max_bytes=settings.MAX_DECOMPRESSED_SIZE,
+                    limits=limits(),
                 )
                 log.info("draft %s: %d rows, %d file links, %s", draft.pk, rows, len(links), wire.protocol)
                 metadata_stream = stack.enter_context(backend_tsv.open("rb"))
