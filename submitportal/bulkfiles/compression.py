@@ -36,6 +36,7 @@ __all__ = [
 ]
 
 READ_BUFFER = 1024 * 1024
+PACKED_READ = 16 * 1024
 
 # Suffix → (compression name, the magic bytes its content starts with; None: no reliable magic).
 COMPRESSIONS: dict[str, tuple[str, bytes | None]] = {
@@ -99,7 +100,11 @@ def sniff_compression(head: bytes) -> str | None:
 
 
 class _Counted(io.RawIOBase):
-    """A packed file that counts the bytes read from it (by the decompressor: a little ahead of what it used)."""
+    """A packed file that counts the bytes read from it by the decompressor.
+
+    Reads are cut to PACKED_READ bytes: a decompressor reads ahead of what it used (gzip 128 KiB), and
+    a bomb's ratio shows only once the bytes it unpacked outweigh that read-ahead times the limit.
+    """
 
     def __init__(self, raw: BinaryIO) -> None:
         self._raw = raw
@@ -109,7 +114,8 @@ class _Counted(io.RawIOBase):
         return True
 
     def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
-        count = self._raw.readinto(buffer) or 0  # type: ignore[attr-defined]
+        with memoryview(buffer) as view:
+            count = self._raw.readinto(view[:PACKED_READ]) or 0  # type: ignore[attr-defined]
         self.count += count
         return count
 

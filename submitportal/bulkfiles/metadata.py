@@ -139,21 +139,20 @@ def open_metadata(
 
 
 class _TextPlaces:
-    """Where a value of a text table is, in words: its row, line and column."""
+    """Where a value or row of a text table is, in words: its row, line and column."""
+
+    hint = 'No metadata value is that long; perhaps a quote (") is never closed. Please check the file.'
 
     def __init__(self, name: str) -> None:
         self.name = name
 
-    def header(self, line: int) -> str:
-        return f"The header of “{short(self.name)}” (line {line})"
+    def value(self, row: Row, columns: list[str] | None, index: int) -> str:
+        return f"{self.row(row, header=columns is None)}, {_column(columns, index)}"
 
-    def row(self, row: Row) -> str:
+    def row(self, row: Row, header: bool) -> str:
+        if header:
+            return f"The header of “{short(self.name)}” (line {row.line})"
         return f"Row {row.number} of “{short(self.name)}” (line {row.line})"
-
-    def cell(self, row: Row, column: str) -> str:
-        return f"{self.row(row)}, {column}"
-
-    hint = 'No metadata value is that long; perhaps a quote (") is never closed. Please check the file.'
 
 
 def _column(columns: list[str] | None, index: int) -> str:
@@ -164,22 +163,20 @@ def _column(columns: list[str] | None, index: int) -> str:
 def _check_sizes(row: Row, columns: list[str] | None, places: _TextPlaces | _SheetPlaces, limits: Limits) -> None:
     """Refuse a value over `limits.max_value` or a row over `limits.max_row` characters, naming where it is.
 
-    Two C calls per row when nothing is too long.
+    `columns` is None for the header itself. Two C calls per row when nothing is too long.
     """
     values = row.values
     if values and max(map(len, values)) > limits.max_value:
         index = next(i for i, value in enumerate(values) if len(value) > limits.max_value)
-        where = places.header(row.line) if columns is None else places.row(row)
         what = "the name" if columns is None else "the value"
         raise UnreadableFile(
-            f"{where}, {_column(columns, index)}: {what} is longer than {human_size(limits.max_value)} "
+            f"{places.value(row, columns, index)}: {what} is longer than {human_size(limits.max_value)} "
             f"(it starts “{short(values[index])}”). {places.hint}"
         )
     if sum(map(len, values)) + len(values) > limits.max_row:
-        where = places.header(row.line) if columns is None else places.row(row)
         raise UnreadableFile(
-            f"{where} is longer than {human_size(limits.max_row)} in all. No metadata row is that long; "
-            "please check that you chose the right file."
+            f"{places.row(row, header=columns is None)} is longer than {human_size(limits.max_row)} in all. "
+            "No metadata row is that long; please check that you chose the right file."
         )
 
 
@@ -501,18 +498,24 @@ def _not_a_workbook(name: str, reason: str) -> UnreadableFile:
     )
 
 
-def _reason(exc: Exception) -> str:
-    """Why openpyxl could not read a workbook, for the user."""
+def _reason(exc: BaseException) -> str:
+    """Why openpyxl could not read a workbook, for the user (openpyxl wraps the parser's error in its own)."""
     from defusedxml import DefusedXmlException
 
-    if isinstance(exc, DefusedXmlException):
-        return "it declares XML entities or a document type, which real workbooks never contain"
-    if isinstance(exc, ParseError):
-        return f"part of its XML is malformed ({short(str(exc))})"
-    if isinstance(exc, zipfile.BadZipFile | EOFError):
-        return "it is damaged (a part of it cannot be unpacked)"
-    if isinstance(exc, KeyError):
-        return "a part every workbook has is missing"
+    causes: list[BaseException] = []
+    cause: BaseException | None = exc
+    while cause is not None and len(causes) < 10:
+        causes.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    for cause in causes:
+        if isinstance(cause, DefusedXmlException):
+            return "it declares XML entities or a document type, which real workbooks never contain"
+        if isinstance(cause, ParseError):
+            return f"part of its XML is malformed ({short(str(cause))})"
+        if isinstance(cause, zipfile.BadZipFile | EOFError):
+            return "it is damaged (a part of it cannot be unpacked)"
+        if isinstance(cause, KeyError):
+            return "a part every workbook has is missing"
     return "its content is not laid out as Excel lays out a workbook"
 
 
