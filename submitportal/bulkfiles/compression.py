@@ -269,10 +269,12 @@ def open_decompressed(
             # The member's declared sizes bound what zipfile unpacks, and are checked before it starts.
             archive, inner = _zip_member(path, name, limits)
             closers: list[Callable[[], None]] = [archive.close, inner.close]
+        elif suffix is None:
+            inner, closers = raw, [raw.close]
         else:
             counted = _Counted(raw)
             inner, closers = _decompressing(counted, head, name, suffix)
-            packed = (lambda: counted.count) if suffix is not None else None
+            packed = lambda: counted.count  # noqa: E731 - read by the _LimitedReader at each step
     except BaseException:
         raw.close()
         raise
@@ -296,12 +298,13 @@ def open_decompressed_stream(
         head = b""
         while len(head) < 8 and (more := raw.read(8 - len(head))):
             head += more
-        counted = _Counted(_Prefixed(head, raw))  # type: ignore[arg-type]
-        inner, closers = _decompressing(counted, head, name, suffix)
+        prefixed = _Prefixed(head, raw)
+        counted = _Counted(prefixed) if suffix is not None else None  # type: ignore[arg-type]
+        inner, closers = _decompressing(counted or prefixed, head, name, suffix)  # type: ignore[arg-type]
     except BaseException:
         raw.close()
         raise
-    packed = (lambda: counted.count) if suffix is not None else None
+    packed = None if counted is None else (lambda: counted.count)
     reader = _LimitedReader(inner, name=name, limits=limits, closers=closers, packed=packed)
     return io.BufferedReader(reader, READ_BUFFER)
 
