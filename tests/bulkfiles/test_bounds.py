@@ -501,3 +501,11 @@ def test_a_workbook_is_refused_when_openpyxl_would_not_use_defusedxml(
         "Excel workbooks cannot be read on this portal at the moment, so “m.xlsx” was not read. "
         "Please export the sheet as tab-separated text (.tsv) and upload that."
     )
+
+
+def test_trailing_empty_values_are_dropped_however_many(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "m.tsv", "id\tnote\ns1" + "\t" * 100_000 + "\ns2\tx\t\t\ty" + "\t" * 50 + "\ns3\t\t\t\n\t\t\n"
+    )
+    with open_metadata(path, "m.tsv") as table:
+        assert [row.values for row in table.rows()] == [["s1", ""], ["s2", "x", "", "", "y"], ["s3", ""]]
