@@ -120,7 +120,7 @@ def check_metadata(
         with open_metadata(path, name, limits=limits) as table:
             fasta_ids = _MetadataCheck(organism, table, report, problems, rows_to, limits.max_kept).run()
     except UnreadableFile as exc:
-        problems.add("error", "metadata", "unreadable_file", exc.message)
+        problems.add("error", "metadata", "unreadable_file", exc.message, always=True)
         fasta_ids = None
     return MetadataCheck(report, fasta_ids, max_problems)
 
@@ -560,7 +560,7 @@ def _check_fasta(
                 entry_id=fasta_id,
             )
     if summary.unreadable is not None:
-        problems.add("error", "sequences", "unreadable_file", summary.unreadable)
+        problems.add("error", "sequences", "unreadable_file", summary.unreadable, always=True)
         return
     for oddity in summary.oddities:
         problems.add("error", "sequences", oddity.kind, oddity.message)

@@ -509,3 +509,11 @@ def test_trailing_empty_values_are_dropped_however_many(tmp_path: Path) -> None:
     )
     with open_metadata(path, "m.tsv") as table:
         assert [row.values for row in table.rows()] == [["s1", ""], ["s2", "x", "", "", "y"], ["s3", ""]]
+
+
+def test_what_stopped_the_reading_is_kept_even_after_the_first_problems(tmp_path: Path) -> None:
+    path = write(tmp_path, "m.tsv", "id\tsampleCollectionDate\tgeoLocCountry\n" + "same\t2024-01-01\tUganda\n" * 50)
+    report = check_metadata(organism(consensus=False), path, "m.tsv", max_problems=5, limits=Limits(max_rows=20)).report
+    assert [p.kind for p in report.problems] == ["duplicate_id"] * 5 + ["unreadable_file"]
+    assert report.problems[-1].message.startswith("“m.tsv” has more than 20 entries (rows)")
+    assert (report.counts.by_kind["duplicate_id"], report.problems_left_out) == (19, 14)

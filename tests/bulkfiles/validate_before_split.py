@@ -2,7 +2,8 @@
 of the differential tests: `validate` and its parts must give exactly what this gave.
 
 Changed since only as the validator's messages changed: values, IDs, headers and file names are
-quoted through `limits.short` (issue 17), here exactly where `validate.py` quotes them.
+quoted through `limits.short` (issue 17), here exactly where `validate.py` quotes them; and what made a
+file unreadable is kept in the report even past `max_problems` (`always=True`), as `validate.py` keeps it.
 """
 
 # ruff: noqa
@@ -49,7 +50,7 @@ def validate(
         with open_metadata(metadata_path, metadata_name, max_bytes=max_bytes) as table:
             metadata_fasta_ids = _MetadataCheck(organism, table, report, problems).run()
     except UnreadableFile as exc:
-        problems.add("error", "metadata", "unreadable_file", exc.message)
+        problems.add("error", "metadata", "unreadable_file", exc.message, always=True)
         metadata_fasta_ids = None
 
     if sequences_path is None:
@@ -444,7 +445,7 @@ def _check_fasta(
                     entry_id=fasta_id,
                 )
     except UnreadableFile as exc:
-        problems.add("error", "sequences", "unreadable_file", exc.message)
+        problems.add("error", "sequences", "unreadable_file", exc.message, always=True)
         return
     for oddity in reader.oddities:
         problems.add("error", "sequences", oddity.kind, oddity.message)
