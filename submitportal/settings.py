@@ -315,7 +315,7 @@ UPLOAD_PART_SIZE = env_int("UPLOAD_PART_SIZE", 10 * 1024 * 1024, minimum=5 * 102
 UPLOAD_MAX_FILE_SIZE = env_int("UPLOAD_MAX_FILE_SIZE", 5 * 1024**4, minimum=1)
 # Bulk metadata and FASTA files may be compressed; this bounds what they may expand to (bytes).
 MAX_DECOMPRESSED_SIZE = env_int("MAX_DECOMPRESSED_SIZE", 20 * 1024**3, minimum=1)
-# ... and how many times their compressed size, judged once 64 MiB are unpacked (real files: 4-300).
+# ... and how many times their compressed size, judged once 64 MiB are unpacked (real files: 3-300).
 MAX_COMPRESSION_RATIO = env_int("MAX_COMPRESSION_RATIO", 500, minimum=1)
 # Rows of a bulk metadata table and records of a bulk FASTA file: the check keeps every ID, so these
 # bound its memory (and the entries kept for linking extra files).
