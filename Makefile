@@ -32,7 +32,7 @@ demo: install
 test: install .venv-s3/.installed
 	$(PY) -m pytest
 
-## Run the benchmarks of issues 8 and 16 (not part of the tests; ~30 minutes): results in var/bench/.
+## Run the benchmarks of issues 8, 16 and 17 (not part of the tests; ~30 minutes): results in var/bench/.
 # The load measure needs PostgreSQL: BENCH_DATABASE_URL (default postgres://portal:portal@127.0.0.1:5432/submitportal_bench).
 bench: install
 	PYTHONUNBUFFERED=1 $(PY) bench/run_all.py

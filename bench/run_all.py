@@ -1,6 +1,7 @@
-"""Run every benchmark (issues 8 and 16) and print one results table: `make bench`.
+"""Run every benchmark (issues 8, 16 and 17) and print one results table: `make bench`.
 
-Run: .venv/bin/python bench/run_all.py [--runs 3] [--quick] [--out var/bench] [--only submit|uploads|validation|load]
+Run: .venv/bin/python bench/run_all.py [--runs 3] [--quick] [--out var/bench]
+     [--only submit|uploads|validation|load|bombs]
 
 Each measure runs in its own subprocess (so one's memory never counts against another's) and
 writes JSON into --out; this script adds the machine's description and prints a Markdown table
@@ -8,6 +9,8 @@ writes JSON into --out; this script adds the machine's description and prints a 
 Exit status 1 if a target was missed. Not part of the test suite: the full run takes ~30 minutes.
 The load measure (bench/load.py) needs a PostgreSQL server: $BENCH_DATABASE_URL, or
 postgres://portal:portal@127.0.0.1:5432/submitportal_bench by default (see docs/benchmarks.md).
+The bombs measure (bench/bombs.py) checks this tree only; its comparison with the code before issue 17
+is `bench/bombs.py --before REF` (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ def table(
     uploads: dict[str, Any] | None,
     validation: dict[str, Any] | None,
     load: dict[str, Any] | None = None,
+    bombs: dict[str, Any] | None = None,
 ) -> str:
     lines = [
         "| measure | baseline | portal (median) | baseline (median) | ratio | target | result |",
@@ -231,6 +235,21 @@ def table(
                 None,
             )
         )
+    if bombs:
+        for entry in bombs["results"].values():
+            after = entry["after"]
+            seconds = after.get("seconds")
+            lines.append(
+                row(
+                    f"5 bomb: {entry['what']}",
+                    "",
+                    f"{'–' if seconds is None else f'{seconds:.2f} s'}, {after['peak_rss_mb']:.0f} MB",
+                    "",
+                    "",
+                    "< 10 s, < 300 MB",
+                    seconds is not None and seconds < 10 and after["peak_rss_mb"] < 300,
+                )
+            )
     return "\n".join(lines)
 
 
@@ -239,12 +258,12 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="small sizes: a try-out, not a measurement")
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench")
-    parser.add_argument("--only", choices=["submit", "uploads", "validation", "load"], action="append")
+    parser.add_argument("--only", choices=["submit", "uploads", "validation", "load", "bombs"], action="append")
     args = parser.parse_args()
     stop_on_signals()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    wanted = set(args.only or ["submit", "uploads", "validation", "load"])
+    wanted = set(args.only or ["submit", "uploads", "validation", "load", "bombs"])
     python = sys.executable
     runs = ["--runs", str(args.runs)]
     info = {"machine_before": machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
@@ -287,9 +306,23 @@ def main() -> int:
         path.unlink(missing_ok=True)  # a file from an earlier run must not stand in for this one
         codes["load"] = step("measure 4", [python, str(BENCH / "load.py"), *size, "--json", str(path)])
         results["load"] = json.loads(path.read_text()) if path.exists() else None
+    if "bombs" in wanted:
+        path = out / "bombs.json"
+        path.unlink(missing_ok=True)
+        bombs = [python, str(BENCH / "bombs.py"), "--json", str(path)]
+        if args.quick:
+            bombs += ["--only", "gz-blank-300m", "--only", "xlsx-laughs", "--only", "tsv-100x1m"]
+        codes["bombs"] = step("measure 5", bombs)
+        results["bombs"] = json.loads(path.read_text()) if path.exists() else None
     info["machine_after"] = machine()
     info["finished"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
-    summary = table(results.get("submit"), results.get("uploads"), results.get("validation"), results.get("load"))
+    summary = table(
+        results.get("submit"),
+        results.get("uploads"),
+        results.get("validation"),
+        results.get("load"),
+        results.get("bombs"),
+    )
     if results.get("load"):
         summary += "\n\nMeasure 4 per endpoint:\n\n" + endpoint_table(results["load"])
     write_json(out / "all.json", {**info, "results": results, "exit_codes": codes})

@@ -24,6 +24,7 @@ from submitportal import draft_files, drafts, linking
 from submitportal.bulkfiles.compression import UnreadableFile, split_compression
 from submitportal.bulkfiles.fasta_summary import FastaSummary, can_follow, summarize_fasta
 from submitportal.bulkfiles.filerefs import FileRef
+from submitportal.bulkfiles.limits import Limits, short
 from submitportal.bulkfiles.rewrite import BackendRows, write_backend_tsv
 from submitportal.bulkfiles.validate import MetadataCheck, Report, check_metadata, combine
 from submitportal.loculus import client, files_protocol
@@ -45,15 +46,27 @@ def _extension_problem(kind: str, name: str) -> str | None:
         return exc.message
     if kind == "sequences" and not inner.lower().endswith(SEQUENCE_EXTENSIONS):
         return (
-            f"“{name}” does not look like a FASTA file. Sequence files must end in .fa, .fasta, .fas, .fna or .seq, "
-            f"optionally compressed with {COMPRESSIONS}."
+            f"“{short(name)}” does not look like a FASTA file. Sequence files must end in .fa, .fasta, .fas, .fna "
+            f"or .seq, optionally compressed with {COMPRESSIONS}."
         )
     if kind == "metadata" and not inner.lower().endswith(METADATA_EXTENSIONS):
         return (
-            f"“{name}” is not a metadata table this portal reads. Metadata files must be .tsv, .csv or .xlsx, "
+            f"“{short(name)}” is not a metadata table this portal reads. Metadata files must be .tsv, .csv or .xlsx, "
             f"optionally compressed with {COMPRESSIONS}."
         )
     return None
+
+
+def limits() -> Limits:
+    """The bounds on reading bulk files, from the settings (README: MAX_DECOMPRESSED_SIZE and those below it)."""
+    return Limits(
+        max_bytes=settings.MAX_DECOMPRESSED_SIZE,
+        max_ratio=settings.MAX_COMPRESSION_RATIO,
+        max_rows=settings.MAX_METADATA_ROWS,
+        max_records=settings.MAX_FASTA_RECORDS,
+        max_value=settings.MAX_METADATA_VALUE_SIZE,
+        max_row=settings.MAX_METADATA_ROW_SIZE,
+    )
 
 
 def check_on_arrival(kind: str) -> Callable[[str], Callable[[BinaryIO], FastaSummary] | None] | None:
@@ -65,12 +78,12 @@ def check_on_arrival(kind: str) -> Callable[[str], Callable[[BinaryIO], FastaSum
     """
     if kind != "sequences":
         return None
-    max_bytes = settings.MAX_DECOMPRESSED_SIZE
+    bounds = limits()
 
     def for_name(name: str) -> Callable[[BinaryIO], FastaSummary] | None:
         if not can_follow(name):
             return None  # a ZIP archive: summarized from the stored file
-        return lambda stream: summarize_fasta(stream, name, max_bytes=max_bytes)
+        return lambda stream: summarize_fasta(stream, name, limits=bounds)
 
     return for_name
 
@@ -107,7 +120,7 @@ def accept(draft: Draft, organism: Organism, kind: str, upload: UploadedFile) ->
         if kind == "metadata":
             wire = wire_for(organism, [])
             backend, rows = stack.enter_context(_backend_rows(name, wire))
-            checked = check_metadata(organism, path, name, max_bytes=settings.MAX_DECOMPRESSED_SIZE, rows_to=rows)
+            checked = check_metadata(organism, path, name, limits=limits(), rows_to=rows)
             rows.out.close()
             unreadable = next((p.message for p in checked.report.problems if p.kind == "unreadable_file"), None)
             read = _Read("", checked, backend if rows.problem is None else None, wire.columns)
@@ -116,7 +129,7 @@ def accept(draft: Draft, organism: Organism, kind: str, upload: UploadedFile) ->
             if isinstance(followed, FastaSummary):
                 summary = followed
             else:  # not followed as it arrived (a browser without script, a ZIP archive): read it now
-                summary = summarize_fasta(path, name, max_bytes=settings.MAX_DECOMPRESSED_SIZE)
+                summary = summarize_fasta(path, name, limits=limits())
             unreadable = summary.unreadable
         if unreadable:
             return _refuse(draft, kind, name, unreadable)
@@ -147,7 +160,7 @@ def _refuse(draft: Draft, kind: str, name: str, reason: str) -> str:
     before = draft_files.current(draft).get(kind)
     if before is None:
         return f"{reason} The file was not kept."
-    return f"{reason} The file was not kept: the draft still has “{before.name}”."
+    return f"{reason} The file was not kept: the draft still has “{short(before.name)}”."
 
 
 @contextlib.contextmanager
@@ -256,9 +269,7 @@ def _check_files(
             metadata_path = stack.enter_context(draft_files.local_path(metadata.stored))
             if not reused:
                 backend, rows = stack.enter_context(_backend_rows(metadata.name, wire))
-            checked = check_metadata(
-                organism, metadata_path, metadata.name, max_bytes=settings.MAX_DECOMPRESSED_SIZE, rows_to=rows
-            )
+            checked = check_metadata(organism, metadata_path, metadata.name, limits=limits(), rows_to=rows)
             if rows is not None:
                 rows.out.close()
                 backend = backend if rows.problem is None else None
@@ -296,19 +307,19 @@ def _backend_rows(name: str, wire: files_protocol.Wire) -> Iterator[tuple[Path, 
 
 def _sequences_summary(draft: Draft, organism: Organism, sequences: BulkFile) -> FastaSummary:
     """The summary of the draft's sequence file: the one kept with it if it applies, else read now and kept."""
-    max_bytes = settings.MAX_DECOMPRESSED_SIZE
+    bounds = limits()
     if not organism.consensus_sequences:
-        return FastaSummary(sequences.name, max_bytes)  # refused by name, never read
+        return FastaSummary(sequences.name, bounds)  # refused by name, never read
     data = draft_files.summary_of(sequences)
     if data is not None:
         try:
             kept = FastaSummary.from_bytes(data)
         except ValueError:  # written by an older portal: read the file again
             kept = None
-        if kept is not None and kept.name == sequences.name and kept.max_bytes == max_bytes:
+        if kept is not None and kept.name == sequences.name and kept.limits == bounds:
             return kept
     with draft_files.local_path(sequences.stored) as path:
-        summary = summarize_fasta(path, sequences.name, max_bytes=max_bytes)
+        summary = summarize_fasta(path, sequences.name, limits=bounds)
     written = draft_files.keep_summary(draft, summary.to_bytes())
     attached = False
     try:
@@ -426,12 +437,13 @@ def _ready_links(draft: Draft, organism: Organism, check: BulkCheck) -> list[fil
     links: list[files_protocol.FileLink] = []
     for category, plan in (plans(draft, organism, check) or {}).items():
         if plan.missing:
-            listed = ", ".join(plan.missing[:10]) + (" …" if len(plan.missing) > 10 else "")
+            listed = ", ".join(short(path) for path in plan.missing[:10]) + (" …" if len(plan.missing) > 10 else "")
             raise SubmitRefused(
                 f"The following {category} files were referenced in metadata but not uploaded: {listed}."
             )
         if plan.unreferenced:
-            listed = ", ".join(list(plan.unreferenced)[:10]) + (" …" if len(plan.unreferenced) > 10 else "")
+            listed = ", ".join(short(path) for path in list(plan.unreferenced)[:10])
+            listed += " …" if len(plan.unreferenced) > 10 else ""
             raise SubmitRefused(
                 f"The following {category} files were uploaded but not referenced in metadata: {listed}. "
                 "Remove them, or name them in the metadata."
@@ -489,7 +501,7 @@ def submit(token: str, draft: Draft, organism: Organism, terms: client.DataUseTe
                     backend_tsv,
                     wire.columns,
                     wire.cells,
-                    max_bytes=settings.MAX_DECOMPRESSED_SIZE,
+                    limits=limits(),
                 )
                 log.info("draft %s: %d rows, %d file links, %s", draft.pk, rows, len(links), wire.protocol)
                 metadata_stream = stack.enter_context(backend_tsv.open("rb"))

@@ -319,6 +319,15 @@ UPLOAD_PART_SIZE = env_int("UPLOAD_PART_SIZE", 10 * 1024 * 1024, minimum=5 * 102
 UPLOAD_MAX_FILE_SIZE = env_int("UPLOAD_MAX_FILE_SIZE", 5 * 1024**4, minimum=1)
 # Bulk metadata and FASTA files may be compressed; this bounds what they may expand to (bytes).
 MAX_DECOMPRESSED_SIZE = env_int("MAX_DECOMPRESSED_SIZE", 20 * 1024**3, minimum=1)
+# ... and how many times their compressed size, judged once 64 MiB are unpacked (real files: 3-300).
+MAX_COMPRESSION_RATIO = env_int("MAX_COMPRESSION_RATIO", 500, minimum=1)
+# Rows of a bulk metadata table and records of a bulk FASTA file: the check keeps every ID, so these
+# bound its memory (and the entries kept for linking extra files).
+MAX_METADATA_ROWS = env_int("MAX_METADATA_ROWS", 250_000, minimum=1)
+MAX_FASTA_RECORDS = env_int("MAX_FASTA_RECORDS", 1_000_000, minimum=1)
+# Characters of one metadata value (a cell), and of one row (or line) of a metadata table.
+MAX_METADATA_VALUE_SIZE = env_int("MAX_METADATA_VALUE_SIZE", 64 * 1024, minimum=1024)
+MAX_METADATA_ROW_SIZE = env_int("MAX_METADATA_ROW_SIZE", 1024 * 1024, minimum=1024)
 # A single sequence pasted or uploaded into the form (not the bulk FASTA).
 SEQUENCE_FILE_MAX_SIZE = env_int("SEQUENCE_FILE_MAX_SIZE", 100 * 1024 * 1024, minimum=1)
 

@@ -54,6 +54,8 @@ _PORTAL_VARIABLES = {
     "DRAFT_STORAGE",
     "INSECURE_COOKIES",
     "LOG_LEVEL",
+    "MAX_METADATA_ROWS",
+    "MAX_METADATA_VALUE_SIZE",
 }
 
 
@@ -100,6 +102,8 @@ def test_it_reads_a_postgres_database_url() -> None:
             "only sqlite:/// and postgres:// URLs are supported",
         ),
         ({"SECRET_KEY": "k", "LOCULUS_READ_TIMEOUT": "soon"}, "LOCULUS_READ_TIMEOUT='soon' is not a whole number"),
+        ({"SECRET_KEY": "k", "MAX_METADATA_ROWS": "0"}, "MAX_METADATA_ROWS=0 must be at least 1"),
+        ({"SECRET_KEY": "k", "MAX_METADATA_VALUE_SIZE": "10"}, "MAX_METADATA_VALUE_SIZE=10 must be at least 1024"),
         (
             {"SECRET_KEY": "k", "LOG_LEVEL": "loud"},
             "LOG_LEVEL='LOUD' is not one of the allowed values: DEBUG, INFO, WARNING, ERROR, CRITICAL",

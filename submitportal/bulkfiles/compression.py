@@ -3,8 +3,9 @@
 Loculus decides the compression from the file name's last extension (`.gz`, `.zst`, `.xz`, `.bz2`,
 `.zip`, `.lzma`), so we do too, and we check the content really is what the name says: a mismatch
 would otherwise surface at the backend as an unexplained 500. Nothing is read whole into memory,
-and a size limit on the *decompressed* bytes keeps a small "decompression bomb" from filling the
-disk or keeping a worker busy for an hour.
+and two bounds keep a small "decompression bomb" from filling the disk or keeping a worker busy for
+an hour: the *decompressed* bytes (`Limits.max_bytes`), and the ratio of unpacked to packed bytes
+(`Limits.max_ratio`), judged as the file is read, so a bomb is refused after its first megabytes.
 """
 
 from __future__ import annotations
@@ -21,8 +22,21 @@ from typing import BinaryIO
 
 import zstandard
 
-MAX_DECOMPRESSED_BYTES = 20 * 1024**3
+from submitportal.bulkfiles.limits import MAX_DECOMPRESSED_BYTES, Limits, resolve, short
+
+__all__ = [
+    "MAX_DECOMPRESSED_BYTES",
+    "UnreadableFile",
+    "can_stream",
+    "human_size",
+    "open_decompressed",
+    "open_decompressed_stream",
+    "sniff_compression",
+    "split_compression",
+]
+
 READ_BUFFER = 1024 * 1024
+PACKED_READ = 16 * 1024
 
 # Suffix → (compression name, the magic bytes its content starts with; None: no reliable magic).
 COMPRESSIONS: dict[str, tuple[str, bytes | None]] = {
@@ -73,7 +87,7 @@ def split_compression(name: str) -> tuple[str, str | None]:
     for suffix in UNSUPPORTED_SUFFIXES:
         if lower.endswith(suffix):
             raise UnreadableFile(
-                f"“{name}” is compressed or packed as {suffix}, which cannot be read here. "
+                f"“{short(name)}” is compressed or packed as {suffix}, which cannot be read here. "
                 "Please compress it with gzip (.gz), Zstandard (.zst), xz (.xz), bzip2 (.bz2) or ZIP (.zip), "
                 "or upload it uncompressed."
             )
@@ -85,13 +99,53 @@ def sniff_compression(head: bytes) -> str | None:
     return next((label for magic, label in _MAGIC_NAMES if head.startswith(magic)), None)
 
 
-class _LimitedReader(io.RawIOBase):
-    """Counts decompressed bytes, stops at the limit, and turns decompression errors into UnreadableFile."""
+class _Counted(io.RawIOBase):
+    """A packed file that counts the bytes read from it by the decompressor.
 
-    def __init__(self, inner: BinaryIO, *, name: str, max_bytes: int, closers: list[Callable[[], None]]) -> None:
+    Reads are cut to PACKED_READ bytes: a decompressor reads ahead of what it used (gzip 128 KiB), and
+    a bomb's ratio shows only once the bytes it unpacked outweigh that read-ahead times the limit.
+    """
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        with memoryview(buffer) as view:
+            count = self._raw.readinto(view[:PACKED_READ]) or 0  # type: ignore[attr-defined]
+        self.count += count
+        return count
+
+    def close(self) -> None:
+        if not self.closed:
+            self._raw.close()
+        super().close()
+
+
+class _LimitedReader(io.RawIOBase):
+    """Counts decompressed bytes, stops at the limits, and turns decompression errors into UnreadableFile.
+
+    `packed` tells how many compressed bytes were read so far (None: the file is not compressed).
+    """
+
+    def __init__(
+        self,
+        inner: BinaryIO,
+        *,
+        name: str,
+        limits: Limits,
+        closers: list[Callable[[], None]],
+        packed: Callable[[], int] | None = None,
+    ) -> None:
         self._inner = inner
         self._name = name
-        self._max_bytes = max_bytes
+        self._max_bytes = limits.max_bytes
+        self._max_ratio = limits.max_ratio
+        self._ratio_from = limits.ratio_from
+        self._packed = packed
         self._closers = closers
         self.bytes_read = 0
 
@@ -103,15 +157,21 @@ class _LimitedReader(io.RawIOBase):
             count = self._inner.readinto(buffer)  # type: ignore[attr-defined]
         except (OSError, EOFError, zlib.error, lzma.LZMAError, zstandard.ZstdError, zipfile.BadZipFile) as exc:
             raise UnreadableFile(
-                f"“{self._name}” could not be decompressed: it is damaged or incomplete ({exc}). "
+                f"“{short(self._name)}” could not be decompressed: it is damaged or incomplete ({short(str(exc))}). "
                 "Please compress it again, or upload it uncompressed."
             ) from None
         self.bytes_read += count or 0
         if self.bytes_read > self._max_bytes:
             raise UnreadableFile(
-                f"“{self._name}” unpacks to more than {human_size(self._max_bytes)}, the most the portal accepts. "
-                "Please split it into several submissions."
+                f"“{short(self._name)}” unpacks to more than {human_size(self._max_bytes)}, the most the portal "
+                "accepts. Please split it into several submissions."
             )
+        if (
+            self._packed is not None
+            and self.bytes_read > self._ratio_from
+            and self.bytes_read > self._max_ratio * max(self._packed(), 1)
+        ):
+            raise ratio_exceeded(self._name, self._max_ratio)
         return count or 0
 
     def close(self) -> None:
@@ -121,24 +181,56 @@ class _LimitedReader(io.RawIOBase):
         super().close()
 
 
-def _zip_member(path: Path, name: str) -> tuple[zipfile.ZipFile, BinaryIO]:
+def ratio_exceeded(name: str, max_ratio: int) -> UnreadableFile:
+    return UnreadableFile(
+        f"“{short(name)}” unpacks to more than {max_ratio:,} times its compressed size, far more than real "
+        "metadata or sequences do, so the portal stopped reading it (it looks like a decompression bomb). "
+        "If it really holds your data, please compress it with gzip (.gz) instead, or upload it uncompressed."
+    )
+
+
+def declared_too_large(info: zipfile.ZipInfo, limits: Limits) -> str | None:
+    """What is wrong with a ZIP member's declared sizes, if anything (the archive's directory, read before any
+    unpacking; zipfile never unpacks more than a member declares).
+
+    Returns "size" (over `max_bytes`), "ratio" (over `max_ratio`, once past `ratio_from`) or None.
+    """
+    if info.file_size > limits.max_bytes:
+        return "size"
+    if info.file_size > limits.ratio_from and info.file_size > limits.max_ratio * max(info.compress_size, 1):
+        return "ratio"
+    return None
+
+
+def _zip_member(path: Path, name: str, limits: Limits) -> tuple[zipfile.ZipFile, BinaryIO]:
     try:
         archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, ValueError, EOFError):
         raise UnreadableFile(
-            f"“{name}” is named .zip but is not a ZIP archive. Please upload the ZIP file itself."
+            f"“{short(name)}” is named .zip but is not a ZIP archive. Please upload the ZIP file itself."
         ) from None
     # Loculus reads the first entry; folders and macOS's resource forks are never what was meant.
     members = [info for info in archive.infolist() if not info.is_dir() and not info.filename.startswith("__MACOSX/")]
     if not members:
         archive.close()
-        raise UnreadableFile(f"The ZIP archive “{name}” contains no file. Please put your file into it and try again.")
+        raise UnreadableFile(
+            f"The ZIP archive “{short(name)}” contains no file. Please put your file into it and try again."
+        )
+    problem = declared_too_large(members[0], limits)
+    if problem is not None:
+        archive.close()
+        if problem == "ratio":
+            raise ratio_exceeded(name, limits.max_ratio)
+        raise UnreadableFile(
+            f"“{short(name)}” unpacks to more than {human_size(limits.max_bytes)}, the most the portal accepts. "
+            "Please split it into several submissions."
+        )
     try:
         return archive, archive.open(members[0])  # type: ignore[return-value]
-    except (RuntimeError, NotImplementedError, zipfile.BadZipFile) as exc:
+    except (RuntimeError, NotImplementedError, zipfile.BadZipFile, ValueError) as exc:
         archive.close()
         raise UnreadableFile(
-            f"The file inside “{name}” cannot be unpacked ({exc}). "
+            f"The file inside “{short(name)}” cannot be unpacked ({short(str(exc))}). "
             "Please make a ZIP archive without password or unusual compression, or upload the file uncompressed."
         ) from None
 
@@ -154,49 +246,67 @@ def can_stream(name: str) -> bool:
         return True  # the stream entry point says what is wrong with the name
 
 
-def open_decompressed(path: str | Path, name: str, *, max_bytes: int = MAX_DECOMPRESSED_BYTES) -> io.BufferedReader:
+def open_decompressed(
+    path: str | Path, name: str, *, max_bytes: int | None = None, limits: Limits | None = None
+) -> io.BufferedReader:
     """The file at `path`, decompressed as the user's file name `name` says, as a buffered binary stream.
 
     Close it (or use it in a `with`). Raises UnreadableFile when the name and content disagree; reading
-    raises it when the content is damaged or unpacks to more than `max_bytes`.
+    raises it when the content is damaged, unpacks to more than `limits.max_bytes` (`max_bytes`, if
+    given) or to more than `limits.max_ratio` times the compressed bytes read.
     """
+    limits = resolve(limits, max_bytes)
     path = Path(path)
     _, suffix = split_compression(name)
     raw: BinaryIO = open(path, "rb")  # closed by the _LimitedReader
     try:
         head = raw.read(8)
         raw.seek(0)
+        packed: Callable[[], int] | None = None
         if suffix == ".zip":
             _check_head(head, name, suffix)
             raw.close()
-            archive, inner = _zip_member(path, name)
+            # The member's declared sizes bound what zipfile unpacks, and are checked before it starts.
+            archive, inner = _zip_member(path, name, limits)
             closers: list[Callable[[], None]] = [archive.close, inner.close]
+        elif suffix is None:
+            inner, closers = raw, [raw.close]
         else:
-            inner, closers = _decompressing(raw, head, name, suffix)
+            counted = _Counted(raw)
+            inner, closers = _decompressing(counted, head, name, suffix)
+            packed = lambda: counted.count  # noqa: E731 - read by the _LimitedReader at each step
     except BaseException:
         raw.close()
         raise
-    return io.BufferedReader(_LimitedReader(inner, name=name, max_bytes=max_bytes, closers=closers), READ_BUFFER)
+    reader = _LimitedReader(inner, name=name, limits=limits, closers=closers, packed=packed)
+    return io.BufferedReader(reader, READ_BUFFER)
 
 
-def open_decompressed_stream(raw: BinaryIO, name: str, *, max_bytes: int = MAX_DECOMPRESSED_BYTES) -> io.BufferedReader:
+def open_decompressed_stream(
+    raw: BinaryIO, name: str, *, max_bytes: int | None = None, limits: Limits | None = None
+) -> io.BufferedReader:
     """Like `open_decompressed`, for a stream read once from its start (e.g. a file still being written).
 
     Only reads, never seeks. Takes `raw` over: closing the result closes it. Not for ZIP archives
     (see `can_stream`). The same errors as `open_decompressed`, at the same points.
     """
+    limits = resolve(limits, max_bytes)
     _, suffix = split_compression(name)
     if suffix == ".zip":
-        raise ValueError(f"{name}: a ZIP archive cannot be read as a stream")
+        raise ValueError(f"{short(name)}: a ZIP archive cannot be read as a stream")
     try:
         head = b""
         while len(head) < 8 and (more := raw.read(8 - len(head))):
             head += more
-        inner, closers = _decompressing(_Prefixed(head, raw), head, name, suffix)
+        prefixed = _Prefixed(head, raw)
+        counted = _Counted(prefixed) if suffix is not None else None  # type: ignore[arg-type]
+        inner, closers = _decompressing(counted or prefixed, head, name, suffix)  # type: ignore[arg-type]
     except BaseException:
         raw.close()
         raise
-    return io.BufferedReader(_LimitedReader(inner, name=name, max_bytes=max_bytes, closers=closers), READ_BUFFER)
+    packed = None if counted is None else (lambda: counted.count)
+    reader = _LimitedReader(inner, name=name, limits=limits, closers=closers, packed=packed)
+    return io.BufferedReader(reader, READ_BUFFER)
 
 
 class _Prefixed(io.RawIOBase):
@@ -226,12 +336,12 @@ class _Prefixed(io.RawIOBase):
 def _check_head(head: bytes, name: str, suffix: str) -> None:
     label, magic = COMPRESSIONS[suffix]
     if not head:
-        raise UnreadableFile(f"“{name}” is empty. Please choose the file that holds your data.")
+        raise UnreadableFile(f"“{short(name)}” is empty. Please choose the file that holds your data.")
     if magic is not None and not head.startswith(magic):
         actual = sniff_compression(head)
         hint = f"it looks {actual}-compressed" if actual else "its content is not compressed that way"
         raise UnreadableFile(
-            f"“{name}” is named {suffix} but is not {label}-compressed ({hint}). "
+            f"“{short(name)}” is named {suffix} but is not {label}-compressed ({hint}). "
             f"Please compress it with {label}, or rename it to match its content."
         )
 

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
 from submitportal.bulkfiles.compression import (
-    MAX_DECOMPRESSED_BYTES,
     UnreadableFile,
     open_decompressed,
     open_decompressed_stream,
     sniff_compression,
 )
+from submitportal.bulkfiles.limits import Limits, resolve, short
 
 MAX_HEADER = 64 * 1024
 BLOCK = 1024 * 1024
@@ -78,30 +78,43 @@ class FastaReader:
     """Iterate to get the records; `oddities` fills as the file is read (text before the first header…).
 
     `path` is the file, or a binary stream to read once from its start (`open_decompressed_stream`).
+    `limits` bound the bytes, the compression ratio and the records (`max_bytes`, if given, wins).
     """
 
     path: str | Path | BinaryIO
     name: str
-    max_bytes: int = MAX_DECOMPRESSED_BYTES
+    max_bytes: int | None = None
     oddities: list[FastaOddity] = field(default_factory=list)
+    limits: Limits | None = None
 
     def __iter__(self) -> Iterator[FastaRecord]:
+        limits = resolve(self.limits, self.max_bytes)
         if isinstance(self.path, str | Path):
-            opened = open_decompressed(self.path, self.name, max_bytes=self.max_bytes)
+            opened = open_decompressed(self.path, self.name, limits=limits)
         else:
-            opened = open_decompressed_stream(self.path, self.name, max_bytes=self.max_bytes)
+            opened = open_decompressed_stream(self.path, self.name, limits=limits)
         with opened as stream:
             head = stream.peek(8192)[:8192]
             if not head:
-                raise UnreadableFile(f"“{self.name}” is empty. Please choose the FASTA file that holds your sequences.")
+                raise UnreadableFile(
+                    f"“{short(self.name)}” is empty. Please choose the FASTA file that holds your sequences."
+                )
             compressed = sniff_compression(head)
             if compressed or b"\x00" in head:
                 what = f"it looks {compressed}-compressed but its name does not say so" if compressed else "binary data"
                 raise UnreadableFile(
-                    f"“{self.name}” is not a FASTA text file ({what}). Please upload the sequences as FASTA text "
-                    "(lines starting with “>” followed by sequence lines), compressed or not."
+                    f"“{short(self.name)}” is not a FASTA text file ({what}). Please upload the sequences as FASTA "
+                    "text (lines starting with “>” followed by sequence lines), compressed or not."
                 )
-            yield from self._records(stream)
+            max_records = limits.max_records
+            for count, record in enumerate(self._records(stream), start=1):
+                if count > max_records:
+                    raise UnreadableFile(
+                        f"“{short(self.name)}” holds more than {max_records:,} sequences (the header on line "
+                        f"{record.line} is one too many), the most the portal checks in one submission. Please split "
+                        "it into several submissions."
+                    )
+                yield record
 
     def _records(self, stream: io.BufferedReader) -> Iterator[FastaRecord]:
         """Block by block: headers are found by `_next_header`, everything between them is only counted.
@@ -167,7 +180,8 @@ class FastaReader:
                 FastaOddity(
                     "no_fasta_header",
                     line,
-                    f"“{self.name}” contains no FASTA header (a line starting with “>”), so it holds no sequences. "
+                    f"“{short(self.name)}” contains no FASTA header (a line starting with “>”), so it holds no "
+                    "sequences. "
                     "Please upload the sequences as FASTA: a header line such as “>sample1”, then the sequence.",
                 )
             )
@@ -190,7 +204,7 @@ class FastaReader:
             FastaOddity(
                 "text_before_first_header",
                 line,
-                f"Line {line} of “{self.name}” comes before the first header line (a line starting with “>”), "
+                f"Line {line} of “{short(self.name)}” comes before the first header line (a line starting with “>”), "
                 "so it belongs to no sequence. Every sequence must start with a header such as “>sample1”; "
                 "please add one or delete the line.",
             )
@@ -198,19 +212,22 @@ class FastaReader:
 
     def _header_too_long(self, line: int) -> UnreadableFile:
         return UnreadableFile(
-            f"The header on line {line} of “{self.name}” is longer than 64 KiB. Please check that this is a FASTA file."
+            f"The header on line {line} of “{short(self.name)}” is longer than 64 KiB. Please check that this is a "
+            "FASTA file."
         )
 
     def _fasta_id(self, line: bytes, number: int) -> str:
         if len(line) > MAX_HEADER:
             raise self._header_too_long(number)
         if b"\x00" in line:
-            raise UnreadableFile(f"Line {number} of “{self.name}” contains binary data. Please upload FASTA text.")
+            raise UnreadableFile(
+                f"Line {number} of “{short(self.name)}” contains binary data. Please upload FASTA text."
+            )
         try:
             text = line[1:].decode("utf-8")
         except UnicodeDecodeError:
             raise UnreadableFile(
-                f"The header on line {number} of “{self.name}” is not valid UTF-8 text. "
+                f"The header on line {number} of “{short(self.name)}” is not valid UTF-8 text. "
                 "Please save the file with the encoding UTF-8."
             ) from None
         # Up to the first whitespace: a header that starts with a space ("> sample1") has an empty ID.

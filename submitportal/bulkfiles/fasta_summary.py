@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from submitportal.bulkfiles.compression import MAX_DECOMPRESSED_BYTES, UnreadableFile, can_stream
+from submitportal.bulkfiles.compression import UnreadableFile, can_stream, human_size
 from submitportal.bulkfiles.fasta import FastaOddity, FastaReader
+from submitportal.bulkfiles.limits import KEPT_OVERHEAD, Limits, resolve, short
 
 # Bump whenever FastaReader's rules or this layout change: summaries written before are then refused
 # by `from_bytes`, and the caller reads the file again.
-SUMMARY_FORMAT = 1
+SUMMARY_FORMAT = 2
 _MAGIC = b"SPFASTA\x00"
 _LENGTHS = struct.Struct("<IQQ")  # format, header bytes, ID bytes
 
@@ -39,7 +40,7 @@ class FastaSummary:
     """
 
     name: str  # the user's file name, as the messages quote it
-    max_bytes: int  # the decompression limit it was read with
+    limits: Limits = field(default_factory=Limits)  # the limits it was read with
     ids: tuple[str, ...] = ()
     lines: array = field(default_factory=lambda: array("Q"))
     empty: frozenset[int] = frozenset()
@@ -50,12 +51,16 @@ class FastaSummary:
     def count(self) -> int:
         return len(self.ids)
 
+    @property
+    def max_bytes(self) -> int:
+        return self.limits.max_bytes
+
     def to_bytes(self) -> bytes:
         """Magic, lengths, a JSON header, the IDs joined by newlines (no ID holds whitespace), the lines."""
         header = json.dumps(
             {
                 "name": self.name,
-                "maxBytes": self.max_bytes,
+                "limits": self.limits.as_dict(),
                 "count": self.count,
                 "empty": sorted(self.empty),
                 "oddities": [[o.kind, o.line, o.message] for o in self.oddities],
@@ -93,7 +98,7 @@ class FastaSummary:
             raise ValueError("a FASTA summary whose IDs do not match its count")
         return cls(
             name=header["name"],
-            max_bytes=header["maxBytes"],
+            limits=Limits(**header["limits"]),
             ids=ids,
             lines=lines,
             empty=frozenset(header["empty"]),
@@ -108,26 +113,38 @@ def can_follow(name: str) -> bool:
 
 
 def summarize_fasta(
-    source: str | Path | BinaryIO, name: str, *, max_bytes: int = MAX_DECOMPRESSED_BYTES
+    source: str | Path | BinaryIO, name: str, *, max_bytes: int | None = None, limits: Limits | None = None
 ) -> FastaSummary:
     """Read the FASTA once: a path, or a binary stream from its start (see `can_follow`). Never raises
-    for bad input; the stream's own exceptions (e.g. the upload was abandoned) pass through."""
-    reader = FastaReader(source, name, max_bytes)
+    for bad input; the stream's own exceptions (e.g. the upload was abandoned) pass through.
+
+    Besides the reader's limits, the IDs kept are bounded by `limits.max_kept` (an ID may be as long as a
+    header, 64 KiB)."""
+    limits = resolve(limits, max_bytes)
+    reader = FastaReader(source, name, limits=limits)
     ids: list[str] = []
     lines = array("Q")
     empty: list[int] = []
     unreadable = None
+    kept = 0
     try:
         for record in reader:
             if record.length == 0:
                 empty.append(len(ids))
             ids.append(record.id)
             lines.append(record.line)
+            kept += len(record.id) + KEPT_OVERHEAD
+            if kept > limits.max_kept:
+                raise UnreadableFile(
+                    f"The FASTA IDs of “{short(name)}” add up to more than {human_size(limits.max_kept)} by the header "
+                    f"on line {record.line}. The portal keeps every ID to compare it with the metadata, so it stops "
+                    "there; please split the submission into several smaller ones."
+                )
     except UnreadableFile as exc:
         unreadable = exc.message
     return FastaSummary(
         name=name,
-        max_bytes=max_bytes,
+        limits=limits,
         ids=tuple(ids),
         lines=lines,
         empty=frozenset(empty),

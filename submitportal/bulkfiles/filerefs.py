@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from submitportal import file_names
+from submitportal.bulkfiles.limits import short
 
 FILES_PREFIX = "files."
 # Loculus requires the 36-character form; Java's UUID.fromString would take shorter ones such as 1-2-3-4-5.
@@ -46,7 +47,7 @@ def parse_file_entry(token: str) -> FileRef | FileEntryProblem:
         if not name or not path:
             return FileEntryProblem(
                 "malformed_file_entry",
-                f"the file entry “{token}” has an empty {'name' if not name else 'path'}. "
+                f"the file entry “{short(token)}” has an empty {'name' if not name else 'path'}. "
                 f"Please write it as name::path, e.g. reads.fastq::sample1/reads.fastq. {_WHITESPACE_NOTE}",
             )
         return _checked_name(token, name) or _path_ref(token, name, path)
@@ -56,13 +57,14 @@ def parse_file_entry(token: str) -> FileRef | FileEntryProblem:
         if not name:
             return FileEntryProblem(
                 "malformed_file_entry",
-                f"the file entry “{token}” has no file name before the colon. "
+                f"the file entry “{short(token)}” has no file name before the colon. "
                 f"Please write it as name:fileId. {_WHITESPACE_NOTE}",
             )
         if not _UUID.fullmatch(file_id):
             return FileEntryProblem(
                 "invalid_file_id",
-                f"in “{token}”, the part after the colon, “{file_id}”, is not a Loculus file ID (a UUID of "
+                f"in “{short(token)}”, the part after the colon, “{short(file_id)}”, is not a Loculus file ID (a "
+                "UUID of "
                 "36 characters such as 8d8ac610-566d-4ef0-9c22-186b2a5ed793). To refer to a file in a subfolder "
                 "of your upload, write name::path (two colons).",
             )
@@ -78,8 +80,8 @@ def _checked_name(token: str, name: str) -> FileEntryProblem | None:
         return None
     hint = ""
     if "/" in name and token == name:
-        hint = f" To use a file from a subfolder, write {name.rsplit('/', 1)[-1]}::{name}."
-    return FileEntryProblem("invalid_file_name", f"Loculus would refuse the file name “{name}”: {problem}{hint}")
+        hint = f" To use a file from a subfolder, write {short(name.rsplit('/', 1)[-1])}::{short(name)}."
+    return FileEntryProblem("invalid_file_name", f"Loculus would refuse the file name “{short(name)}”: {problem}{hint}")
 
 
 def _path_ref(token: str, name: str, path: str) -> FileRef | FileEntryProblem:
@@ -88,20 +90,22 @@ def _path_ref(token: str, name: str, path: str) -> FileRef | FileEntryProblem:
     if path.startswith(("/", "\\")) or _WINDOWS_DRIVE.match(path):
         return FileEntryProblem(
             "unsafe_file_path",
-            f"the path “{path}” in “{token}” is absolute. Paths are relative to the folder you upload, "
+            f"the path “{short(path)}” in “{short(token)}” is absolute. Paths are relative to the folder you upload, "
             "e.g. sample1/reads.fastq.",
         )
     if "\\" in path:
         return FileEntryProblem(
             "unsafe_file_path",
-            f"the path “{path}” in “{token}” contains a backslash (\\). Please separate folders with a slash (/), "
-            f"e.g. {path.replace(chr(92), '/')}.",
+            f"the path “{short(path)}” in “{short(token)}” contains a backslash (\\). Please separate folders with a "
+            "slash (/), "
+            f"e.g. {short(path.replace(chr(92), '/'))}.",
         )
     parts = [part for part in path.split("/") if part not in ("", ".")]
     if ".." in parts:
         return FileEntryProblem(
             "unsafe_file_path",
-            f"the path “{path}” in “{token}” contains “..”. Paths must stay inside the folder you upload, "
+            f"the path “{short(path)}” in “{short(token)}” contains “..”. Paths must stay inside the folder you "
+            "upload, "
             "e.g. sample1/reads.fastq.",
         )
     normalized = "/".join(parts)
@@ -109,7 +113,8 @@ def _path_ref(token: str, name: str, path: str) -> FileRef | FileEntryProblem:
     if "/." in "/" + normalized and file_names.is_hidden(normalized):
         return FileEntryProblem(
             "hidden_file_path",
-            f"the path “{path}” in “{token}” is a hidden file or lies in a hidden folder (its name starts with "
+            f"the path “{short(path)}” in “{short(token)}” is a hidden file or lies in a hidden folder (its name "
+            "starts with "
             "a dot). Folder uploads leave hidden files out, so it could never be found; please rename it.",
         )
     return FileRef(name=name, path=normalized, file_id=None)

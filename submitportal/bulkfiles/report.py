@@ -97,7 +97,11 @@ class Report:
 
 
 class ProblemCollector:
-    """Keeps the first `max_problems` problems in the report and counts every one."""
+    """Keeps the first `max_problems` problems in the report and counts every one.
+
+    A problem added with `always=True` is kept even past `max_problems`: what stopped the reading of a
+    file (e.g. the row limit, after a hundred duplicate IDs) must be seen, not only counted.
+    """
 
     def __init__(self, report: Report, max_problems: int) -> None:
         self.report = report
@@ -113,9 +117,10 @@ class ProblemCollector:
         row: int | None = None,
         column: str | None = None,
         entry_id: str | None = None,
+        always: bool = False,
     ) -> None:
         counts = self.report.counts
         counts.by_level[level] += 1
         counts.by_kind[kind] += 1
-        if len(self.report.problems) < self.max_problems:
+        if always or len(self.report.problems) < self.max_problems:
             self.report.problems.append(Problem(level, file, row, column, entry_id, message, kind))

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import IO
 
 from submitportal import tsv
-from submitportal.bulkfiles.compression import MAX_DECOMPRESSED_BYTES, UnreadableFile
+from submitportal.bulkfiles.compression import UnreadableFile
 from submitportal.bulkfiles.filerefs import FILES_PREFIX
+from submitportal.bulkfiles.limits import Limits, resolve, short
 from submitportal.bulkfiles.metadata import open_metadata
 from submitportal.bulkfiles.validate import ALTERNATE_ID_FIELD, ID_FIELD
 
@@ -46,7 +47,7 @@ class BackendRows:
         names = (ID_FIELD, ALTERNATE_ID_FIELD)
         self._id_index = next((columns.index(name) for name in names if name in columns), None)
         if self._id_index is None:
-            self.problem = f"“{self.name}” has no “id” column, so its entries cannot be submitted."
+            self.problem = f"“{short(self.name)}” has no “id” column, so its entries cannot be submitted."
             return
         self._width = len(columns)
         self._keep_all = len(self._kept) == self._width
@@ -57,14 +58,15 @@ class BackendRows:
             return
         width = self._width
         if len(values) > width:
-            self.problem = f"Row {number} of “{self.name}” has more values than the header has columns."
+            self.problem = f"Row {number} of “{short(self.name)}” has more values than the header has columns."
             return
         if len(values) < width:
             values = values + [""] * (width - len(values))
         extra = self.cells_for(values[self._id_index])
         if len(extra) != len(self.extra_columns):
             raise ValueError(
-                f"cells_for({values[self._id_index]!r}) gave {len(extra)} values for {len(self.extra_columns)} columns"
+                f"cells_for({short(values[self._id_index])!r}) gave {len(extra)} values for "
+                f"{len(self.extra_columns)} columns"
             )
         tsv.write_row(self.out, (values if self._keep_all else [values[index] for index in self._kept]) + list(extra))
         self.written += 1
@@ -77,7 +79,8 @@ def write_backend_tsv(
     extra_columns: list[str],
     cells_for: Callable[[str], list[str]],
     *,
-    max_bytes: int = MAX_DECOMPRESSED_BYTES,
+    max_bytes: int | None = None,
+    limits: Limits | None = None,
 ) -> int:
     """Write the backend's TSV to `out_path` and return the number of rows written.
 
@@ -85,7 +88,7 @@ def write_backend_tsv(
     `cells_for(entry_id)` gives each row's values for them, in the same order. Meant for metadata
     that passed `validate`; a row it would have refused raises UnreadableFile.
     """
-    with open_metadata(metadata_path, metadata_name, max_bytes=max_bytes) as table:
+    with open_metadata(metadata_path, metadata_name, limits=resolve(limits, max_bytes)) as table:
         with open(out_path, "w", encoding="utf-8", newline="") as out:
             rows = BackendRows(out, metadata_name, extra_columns, cells_for)
             rows.header(table.columns)

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from submitportal.bulkfiles.compression import MAX_DECOMPRESSED_BYTES, UnreadableFile
+from submitportal.bulkfiles.compression import UnreadableFile, human_size
 from submitportal.bulkfiles.fasta_summary import FastaSummary, summarize_fasta
 from submitportal.bulkfiles.filerefs import FILES_PREFIX, FileEntryProblem, FileRef, parse_file_entry
+from submitportal.bulkfiles.limits import KEPT_OVERHEAD, Limits, resolve, short
 from submitportal.bulkfiles.metadata import MetadataTable, Row, open_metadata
 from submitportal.bulkfiles.report import (
     Entries,
@@ -34,6 +35,7 @@ __all__ = [
     "Entry",
     "FastaSummary",
     "FileRef",
+    "Limits",
     "MetadataCheck",
     "Problem",
     "ProblemCounts",
@@ -67,20 +69,22 @@ def validate(
     sequences_name: str | None = None,
     *,
     max_problems: int = 100,
-    max_bytes: int = MAX_DECOMPRESSED_BYTES,
+    max_bytes: int | None = None,
+    limits: Limits | None = None,
 ) -> Report:
     """Check the metadata table and (if given) the FASTA file against `organism`; never raises for bad input.
 
     The same as `combine(organism, check_metadata(…), summarize_fasta(…))`, which lets a caller read
-    the FASTA when it arrives and keep its summary.
+    the FASTA when it arrives and keep its summary. `limits` bound the reading (`max_bytes`, if given, wins).
     """
-    metadata = check_metadata(organism, metadata_path, metadata_name, max_problems=max_problems, max_bytes=max_bytes)
+    limits = resolve(limits, max_bytes)
+    metadata = check_metadata(organism, metadata_path, metadata_name, max_problems=max_problems, limits=limits)
     if sequences_path is None:
         return combine(organism, metadata, None)
     name = sequences_name or Path(sequences_path).name
     if not organism.consensus_sequences:
-        return combine(organism, metadata, FastaSummary(name, max_bytes))  # refused unread
-    return combine(organism, metadata, summarize_fasta(sequences_path, name, max_bytes=max_bytes))
+        return combine(organism, metadata, FastaSummary(name, limits))  # refused unread
+    return combine(organism, metadata, summarize_fasta(sequences_path, name, limits=limits))
 
 
 class RowSink(Protocol):
@@ -97,22 +101,26 @@ def check_metadata(
     name: str,
     *,
     max_problems: int = 100,
-    max_bytes: int = MAX_DECOMPRESSED_BYTES,
+    max_bytes: int | None = None,
+    limits: Limits | None = None,
     rows_to: RowSink | None = None,
 ) -> MetadataCheck:
     """Check the metadata table alone; never raises for bad input.
 
     `rows_to` also gets the header and each row (shorter rows padded) in the same read, e.g. to
     write what the backend receives; what it made is worth keeping only if the report has no errors.
+    Past `limits.max_rows` rows, or once the IDs and file names it keeps exceed `limits.max_kept`, the
+    check stops with an error (the entries up to there are kept).
     """
+    limits = resolve(limits, max_bytes)
     report = Report(has_files_columns={category.name: False for category in organism.file_categories})
     problems = ProblemCollector(report, max_problems)
     fasta_ids: dict[str, int] | None = None
     try:
-        with open_metadata(path, name, max_bytes=max_bytes) as table:
-            fasta_ids = _MetadataCheck(organism, table, report, problems, rows_to).run()
+        with open_metadata(path, name, limits=limits) as table:
+            fasta_ids = _MetadataCheck(organism, table, report, problems, rows_to, limits.max_kept).run()
     except UnreadableFile as exc:
-        problems.add("error", "metadata", "unreadable_file", exc.message)
+        problems.add("error", "metadata", "unreadable_file", exc.message, always=True)
         fasta_ids = None
     return MetadataCheck(report, fasta_ids, max_problems)
 
@@ -141,7 +149,7 @@ def combine(organism: Organism, metadata: MetadataCheck, sequences: FastaSummary
             "sequences",
             "sequences_not_allowed",
             f"{organism.display_name} takes no sequences, only metadata (and extra files). "
-            f"Please remove the sequence file “{sequences.name}”.",
+            f"Please remove the sequence file “{short(sequences.name)}”.",
         )
         return report
     _check_fasta(sequences, metadata.fasta_ids, report, problems)
@@ -173,8 +181,11 @@ class _MetadataCheck:
         report: Report,
         problems: ProblemCollector,
         rows_to: RowSink | None = None,
+        max_kept: int = Limits.max_kept,
     ) -> None:
         self.organism = organism
+        self.max_kept = max_kept
+        self.kept = 0  # the size of what is kept to compare: IDs, FASTA IDs, file names (see Limits.max_kept)
         self.table = table
         self.report = report
         self.problems = problems
@@ -199,7 +210,7 @@ class _MetadataCheck:
             elif column in positions:
                 self.header_problem(
                     "duplicate_column",
-                    f"The column “{column}” appears twice in the header (columns {positions[column] + 1} and "
+                    f"The column “{short(column)}” appears twice in the header (columns {positions[column] + 1} and "
                     f"{index + 1}). Please delete or rename one of them.",
                     column,
                 )
@@ -269,7 +280,7 @@ class _MetadataCheck:
             elif not known:
                 self.header_problem(
                     "unknown_file_category",
-                    f"The column “{column}” is for extra files, but {self.organism.display_name} takes no extra "
+                    f"The column “{short(column)}” is for extra files, but {self.organism.display_name} takes no extra "
                     "files. Please delete the column.",
                     column,
                 )
@@ -277,7 +288,7 @@ class _MetadataCheck:
                 listed = ", ".join(f"files.{c.name} ({c.display_name})" for c in known.values())
                 self.header_problem(
                     "unknown_file_category",
-                    f"The column “{column}” is not one of {self.organism.display_name}'s file categories. "
+                    f"The column “{short(column)}” is not one of {self.organism.display_name}'s file categories. "
                     f"Its file columns are: {listed}. Please rename or delete the column.",
                     column,
                 )
@@ -308,7 +319,8 @@ class _MetadataCheck:
                 )
             entry_id = values[id_index] if id_index is not None else ""
             report.entries.append(entry_id)
-            where = f"Row {row.number} (ID “{entry_id}”)" if entry_id else f"Row {row.number}"
+            self.kept += len(entry_id) + KEPT_OVERHEAD
+            where = f"Row {row.number} (ID “{short(entry_id)}”)" if entry_id else f"Row {row.number}"
             if id_index is not None:
                 self._check_id(row, entry_id, row_of_id)
             for index, input_field in self.required:
@@ -332,12 +344,19 @@ class _MetadataCheck:
             for index, column, category in self.file_columns:
                 if values[index]:
                     self._file_cell(row.number, where, entry_id, column, category, values[index])
+            if self.kept > self.max_kept:
+                raise UnreadableFile(
+                    f"The IDs and file names of “{short(self.table.name)}” add up to more than "
+                    f"{human_size(self.max_kept)} by row {row.number}. The portal keeps them all to compare them, "
+                    "so it stops there; please split the submission into several smaller ones."
+                )
         if not report.entries:
             problems.add(
                 "error",
                 "metadata",
                 "no_rows",
-                f"“{self.table.name}” has a header but no entries. Please add one row per entry under the header.",
+                f"“{short(self.table.name)}” has a header but no entries. Please add one row per entry under the "
+                "header.",
             )
         # Without a fastaIds column, each entry's one sequence carries the entry's ID (as in Loculus).
         if fasta_ids_index is not None:
@@ -352,7 +371,8 @@ class _MetadataCheck:
                 "error",
                 "metadata",
                 "empty_id",
-                f"Row {row.number}: the ID (column “{column}”) is empty. Every entry needs an ID; please fill it "
+                f"Row {row.number}: the ID (column “{short(column)}”) is empty. Every entry needs an ID; please fill "
+                "it "
                 "in or delete the row.",
                 row=row.number,
                 column=column,
@@ -363,7 +383,8 @@ class _MetadataCheck:
                 "error",
                 "metadata",
                 "id_with_whitespace",
-                f"Row {row.number}: the ID “{entry_id}” contains {_whitespace_kind(entry_id)}; IDs may not contain "
+                f"Row {row.number}: the ID “{short(entry_id)}” contains {_whitespace_kind(entry_id)}; IDs may not "
+                "contain "
                 "spaces or tabs.",
                 row=row.number,
                 column=column,
@@ -375,7 +396,8 @@ class _MetadataCheck:
                 "error",
                 "metadata",
                 "duplicate_id",
-                f"Row {row.number}: the ID “{entry_id}” is already used in row {first}; each entry needs its own ID.",
+                f"Row {row.number}: the ID “{short(entry_id)}” is already used in row {first}; each entry needs its "
+                "own ID.",
                 row=row.number,
                 column=column,
                 entry_id=entry_id,
@@ -392,7 +414,7 @@ class _MetadataCheck:
             "warning",
             "metadata",
             "value_not_in_options",
-            f"{where}: “{value}” is not one of the listed values of {input_field.display_name} "
+            f"{where}: “{short(value)}” is not one of the listed values of {input_field.display_name} "
             f"(“{input_field.name}”). {hint}",
             row=number,
             column=input_field.name,
@@ -419,20 +441,23 @@ class _MetadataCheck:
                     "error",
                     "metadata",
                     "duplicate_fasta_id_in_row",
-                    f"{where}: the FASTA ID “{fasta_id}” is listed twice in “{FASTA_IDS_FIELD}”. Please list it once.",
+                    f"{where}: the FASTA ID “{short(fasta_id)}” is listed twice in “{FASTA_IDS_FIELD}”. Please list "
+                    "it once.",
                     row=number,
                     column=FASTA_IDS_FIELD,
                     entry_id=entry_id or None,
                 )
                 continue
             listed.add(fasta_id)
+            self.kept += len(fasta_id) + KEPT_OVERHEAD
             first = row_of_fasta_id.setdefault(fasta_id, number)
             if first != number:
                 self.problems.add(
                     "error",
                     "metadata",
                     "duplicate_fasta_id_across_rows",
-                    f"{where}: the FASTA ID “{fasta_id}” is already listed in row {first}; a sequence can belong "
+                    f"{where}: the FASTA ID “{short(fasta_id)}” is already listed in row {first}; a sequence can "
+                    "belong "
                     "to only one entry.",
                     row=number,
                     column=FASTA_IDS_FIELD,
@@ -449,7 +474,7 @@ class _MetadataCheck:
                     "error",
                     "metadata",
                     parsed.kind,
-                    f"{where}, column “{column}”: {parsed.message}",
+                    f"{where}, column “{short(column)}”: {parsed.message}",
                     row=number,
                     column=column,
                     entry_id=entry_id or None,
@@ -460,7 +485,8 @@ class _MetadataCheck:
                     "error",
                     "metadata",
                     "duplicate_file_name",
-                    f"{where}, column “{column}”: the file name “{parsed.name}” appears twice. The files of one "
+                    f"{where}, column “{short(column)}”: the file name “{short(parsed.name)}” appears twice. The "
+                    "files of one "
                     "entry in one category need different names.",
                     row=number,
                     column=column,
@@ -469,6 +495,7 @@ class _MetadataCheck:
                 continue
             names.add(parsed.name)
             refs.append(parsed)
+            self.kept += len(token) + 2 * KEPT_OVERHEAD
         if refs and entry_id:
             self.report.file_refs.setdefault(entry_id, {})[category] = refs
 
@@ -496,7 +523,7 @@ def _check_fasta(
                 "error",
                 "sequences",
                 "fasta_header_without_id",
-                f"Line {line} of “{name}”: the header has no ID. The ID is the text right after “>”, "
+                f"Line {line} of “{short(name)}”: the header has no ID. The ID is the text right after “>”, "
                 "up to the first space (e.g. “>sample1 description”).",
                 row=report.sequence_count,
             )
@@ -507,7 +534,7 @@ def _check_fasta(
                 "error",
                 "sequences",
                 "duplicate_fasta_id",
-                f"Line {line} of “{name}”: the FASTA ID “{fasta_id}” is used again (first on line "
+                f"Line {line} of “{short(name)}”: the FASTA ID “{short(fasta_id)}” is used again (first on line "
                 f"{first}). Each sequence needs its own ID.",
                 row=report.sequence_count,
                 entry_id=fasta_id,
@@ -517,7 +544,7 @@ def _check_fasta(
                 "error",
                 "sequences",
                 "empty_sequence",
-                f"Line {line} of “{name}”: the sequence “{fasta_id}” is empty (its header is followed by "
+                f"Line {line} of “{short(name)}”: the sequence “{short(fasta_id)}” is empty (its header is followed by "
                 "no sequence). Please add the sequence or remove the header.",
                 row=report.sequence_count,
                 entry_id=fasta_id,
@@ -527,13 +554,13 @@ def _check_fasta(
                 "error",
                 "sequences",
                 "sequence_without_entry",
-                f"Line {line} of “{name}”: the sequence “{fasta_id}” belongs to no entry; no row of the "
+                f"Line {line} of “{short(name)}”: the sequence “{short(fasta_id)}” belongs to no entry; no row of the "
                 f"metadata has it {where}. Please add it to the metadata or remove it from the FASTA file.",
                 row=report.sequence_count,
                 entry_id=fasta_id,
             )
     if summary.unreadable is not None:
-        problems.add("error", "sequences", "unreadable_file", summary.unreadable)
+        problems.add("error", "sequences", "unreadable_file", summary.unreadable, always=True)
         return
     for oddity in summary.oddities:
         problems.add("error", "sequences", oddity.kind, oddity.message)
@@ -543,12 +570,12 @@ def _check_fasta(
         if fasta_id in line_of:
             continue
         entry_id = report.entries[number - 1].id
-        where = f"Row {number} (ID “{entry_id}”)" if entry_id else f"Row {number}"
+        where = f"Row {number} (ID “{short(entry_id)}”)" if entry_id else f"Row {number}"
         problems.add(
             "error",
             "metadata",
             "sequence_missing",
-            f"{where}: “{name}” has no sequence with the FASTA ID “{fasta_id}”"
+            f"{where}: “{short(name)}” has no sequence with the FASTA ID “{short(fasta_id)}”"
             + (", which the row lists in “fastaIds”." if has_fasta_ids_column else " (the entry's ID).")
             + " Please add the sequence, or correct the ID.",
             row=number,

@@ -11,6 +11,7 @@ import pytest
 from submitportal.bulkfiles import fasta_summary
 from submitportal.bulkfiles.fasta import FastaOddity
 from submitportal.bulkfiles.fasta_summary import FastaSummary, can_follow, summarize_fasta
+from submitportal.bulkfiles.limits import Limits
 from submitportal.bulkfiles.validate import check_metadata, combine, validate
 from submitportal.loculus.instance import FASTA_IDS_FIELD, InputField
 from tests.bulkfiles.helpers import followed, organism, validate_all_ways, write
@@ -36,7 +37,7 @@ def test_an_unreadable_file_keeps_the_records_before_the_damage(tmp_path: Path) 
 def test_it_round_trips_through_bytes(tmp_path: Path) -> None:
     summary = FastaSummary(
         name="Proben März.fasta.gz",
-        max_bytes=12345,
+        limits=Limits(max_bytes=12345, max_ratio=7, max_rows=3, max_records=11),
         ids=("s1", "", "ü-2", "s1"),
         lines=array("Q", [1, 3, 5, 2**40]),
         empty=frozenset({1, 3}),
@@ -44,8 +45,8 @@ def test_it_round_trips_through_bytes(tmp_path: Path) -> None:
         unreadable="“x” is damaged.",
     )
     assert FastaSummary.from_bytes(summary.to_bytes()) == summary
-    assert FastaSummary.from_bytes(FastaSummary("e.fa", 1).to_bytes()) == FastaSummary("e.fa", 1)
-    one_empty_id = FastaSummary("e.fa", 1, ids=("",), lines=array("Q", [1]))
+    assert FastaSummary.from_bytes(FastaSummary("e.fa").to_bytes()) == FastaSummary("e.fa")
+    one_empty_id = FastaSummary("e.fa", Limits(max_bytes=1), ids=("",), lines=array("Q", [1]))
     assert FastaSummary.from_bytes(one_empty_id.to_bytes()) == one_empty_id
 
 
@@ -65,7 +66,7 @@ def test_bytes_of_another_format_or_damaged_bytes_are_refused(tmp_path: Path, mo
         with pytest.raises(ValueError):
             FastaSummary.from_bytes(damaged)
     monkeypatch.setattr(fasta_summary, "SUMMARY_FORMAT", fasta_summary.SUMMARY_FORMAT + 1)
-    with pytest.raises(ValueError, match="format 1"):
+    with pytest.raises(ValueError, match="format 2"):
         FastaSummary.from_bytes(data)
 
 
@@ -80,7 +81,7 @@ def test_every_format_but_zip_can_be_followed(name: str, follows: bool) -> None:
 def test_a_summary_is_combined_only_by_name_for_an_organism_without_sequences(tmp_path: Path) -> None:
     metadata = write(tmp_path, "m.tsv", "id\tsampleCollectionDate\tgeoLocCountry\ns1\t2024\tSpain\n")
     checked = check_metadata(organism(consensus=False), metadata, "m.tsv")
-    report = combine(organism(consensus=False), checked, FastaSummary("s.fasta", 1))
+    report = combine(organism(consensus=False), checked, FastaSummary("s.fasta", Limits(max_bytes=1)))
     assert [p.kind for p in report.problems] == ["sequences_not_allowed"]
 
 

@@ -131,8 +131,9 @@ def test_a_plain_name_with_a_slash_gets_the_name_path_form_as_advice() -> None:
     ],
 )
 def test_names_loculus_would_refuse_are_refused_with_its_rule(name: str, rule: str) -> None:
+    quoted = name if len(name) <= 60 else name[:60] + "…"  # a message quotes at most 60 characters
     assert parse_file_entry(name) == FileEntryProblem(
-        "invalid_file_name", f"Loculus would refuse the file name “{name}”: {rule}"
+        "invalid_file_name", f"Loculus would refuse the file name “{quoted}”: {rule}"
     )
 
 

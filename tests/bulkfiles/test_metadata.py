@@ -9,8 +9,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from submitportal.bulkfiles import metadata
 from submitportal.bulkfiles.compression import UnreadableFile
+from submitportal.bulkfiles.limits import Limits
 from submitportal.bulkfiles.metadata import Row, open_metadata
 from tests.bulkfiles.helpers import write
 
@@ -144,32 +144,61 @@ def test_a_header_only_file_has_columns_and_no_rows(tmp_path: Path) -> None:
     assert read(path) == (["id", "country"], [])
 
 
-def test_it_refuses_an_absurdly_long_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(metadata, "MAX_LINE", 1000)
+def bounded(path: Path, limits: Limits) -> str:
+    with pytest.raises(UnreadableFile) as caught, open_metadata(path, path.name, limits=limits) as table:
+        list(table.rows())
+    return caught.value.message
+
+
+def test_it_refuses_an_absurdly_long_line(tmp_path: Path) -> None:
     path = write(tmp_path, "m.tsv", "id\tnote\ns1\t" + "x" * 2000 + "\n")
-    assert unreadable(path) == (
+    assert bounded(path, Limits(max_row=1000, max_value=500)) == (
         "Line 2 of “m.tsv” is longer than 1000 bytes. That is not a metadata table; please check that you "
         "chose the right file and that its lines end with line breaks."
     )
 
 
-def test_it_refuses_an_absurdly_long_field(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(metadata, "MAX_FIELD", 100)
-    path = write(tmp_path, "m.tsv", "id\tnote\ns1\t" + "x" * 200 + "\n")
-    assert unreadable(path) == (
-        "A value starting on line 2 of “m.tsv” is longer than 100 bytes. No metadata value is that long; "
-        'perhaps a quote (") is never closed. Please check the file.'
+def test_it_refuses_an_absurdly_long_value_naming_its_row_and_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "m.tsv", "id\tnote\ns1\tshort\ns2\t" + "x" * 200 + "\n")
+    assert bounded(path, Limits(max_value=100)) == (
+        f"Row 2 of “m.tsv” (line 3), column “note”: the value is longer than 100 bytes (it starts “{'x' * 60}…”). "
+        'No metadata value is that long; perhaps a quote (") is never closed. Please check the file.'
     )
 
 
-def test_it_refuses_a_quoted_field_that_grows_past_the_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(metadata, "MAX_FIELD", 100)
+def test_it_refuses_a_long_header_name(tmp_path: Path) -> None:
+    path = write(tmp_path, "m.csv", "id," + "c" * 200 + "\ns1,x\n")
+    assert bounded(path, Limits(max_value=100)) == (
+        f"The header of “m.csv” (line 1), column 2: the name is longer than 100 bytes (it starts “{'c' * 60}…”). "
+        'No metadata value is that long; perhaps a quote (") is never closed. Please check the file.'
+    )
+
+
+def test_it_refuses_a_quoted_value_that_runs_on_past_the_row_limit(tmp_path: Path) -> None:
     path = write(tmp_path, "m.tsv", 'id\tnote\ns1\t"open\n' + ("x" * 60 + "\n") * 5)
-    assert unreadable(path).startswith("A value starting on line 2 of “m.tsv” is longer than 100 bytes.")
+    assert bounded(path, Limits(max_row=100, max_value=100)) == (
+        "The row that starts on line 2 of “m.tsv” is longer than 100 bytes: a quoted value in it runs on to "
+        'line 4. No metadata row is that long; perhaps a quote (") is never closed. Please check the file.'
+    )
 
 
-def test_the_default_limits_are_a_mebibyte_per_field() -> None:
-    assert metadata.MAX_FIELD == 1024 * 1024
+def test_a_long_quoted_value_within_the_row_limit_is_refused_as_a_value(tmp_path: Path) -> None:
+    path = write(tmp_path, "m.tsv", 'id\tnote\ns1\t"' + "y" * 150 + '"\n')
+    assert bounded(path, Limits(max_value=100)).startswith(
+        "Row 1 of “m.tsv” (line 2), column “note”: the value is longer than 100 bytes"
+    )
+
+
+def test_a_row_over_several_lines_is_bounded_as_a_whole(tmp_path: Path) -> None:
+    path = write(tmp_path, "m.tsv", 'id\tnote\tmore\ns1\t"' + "a" * 50 + "\n" + "b" * 40 + '"\t' + "c" * 50 + "\n")
+    assert bounded(path, Limits(max_row=100, max_value=100)) == (
+        "Row 1 of “m.tsv” (line 2) is longer than 100 bytes in all. No metadata row is that long; please check "
+        "that you chose the right file."
+    )
+
+
+def test_the_default_limits_are_64_kib_per_value_and_a_mebibyte_per_row() -> None:
+    assert (Limits().max_value, Limits().max_row) == (64 * 1024, 1024 * 1024)
 
 
 @pytest.mark.parametrize(
@@ -248,8 +277,8 @@ def test_it_refuses_an_empty_sheet(tmp_path: Path) -> None:
 def test_it_refuses_a_text_file_named_xlsx(tmp_path: Path) -> None:
     path = write(tmp_path, "m.xlsx", "id\tcountry\n")
     assert unreadable(path) == (
-        "“m.xlsx” is named .xlsx but could not be opened as an Excel workbook. "
-        "Please save it again from your spreadsheet program as an Excel workbook (.xlsx)."
+        "“m.xlsx” could not be read as an Excel workbook: it is not a ZIP archive, as every .xlsx file is. "
+        "Please save it again as .xlsx, or export it as TSV."
     )
 
 
@@ -275,7 +304,6 @@ def test_it_refuses_a_workbook_whose_sheet_is_damaged(tmp_path: Path) -> None:
             if item.filename == "xl/worksheets/sheet1.xml":
                 data = data[: len(data) // 2]
             target.writestr(item, data)
-    assert unreadable(damaged) == (
-        "“m.xlsx” is damaged: its sheet could not be read. "
-        "Please save it again from your spreadsheet program as an Excel workbook (.xlsx)."
-    )
+    message = unreadable(damaged)
+    assert message.startswith("“m.xlsx” could not be read as an Excel workbook: part of its XML is malformed (")
+    assert message.endswith("). Please save it again as .xlsx, or export it as TSV.")

@@ -1,5 +1,9 @@
 """The bulk check as it was before it was split into per-file parts (commit d2b260c), kept verbatim as the oracle
 of the differential tests: `validate` and its parts must give exactly what this gave.
+
+Changed since only as the validator's messages changed: values, IDs, headers and file names are
+quoted through `limits.short` (issue 17), here exactly where `validate.py` quotes them; and what made a
+file unreadable is kept in the report even past `max_problems` (`always=True`), as `validate.py` keeps it.
 """
 
 # ruff: noqa
@@ -10,6 +14,7 @@ from pathlib import Path
 
 from submitportal.bulkfiles.compression import MAX_DECOMPRESSED_BYTES, UnreadableFile
 from submitportal.bulkfiles.fasta import FastaReader
+from submitportal.bulkfiles.limits import short
 from submitportal.bulkfiles.filerefs import FILES_PREFIX, FileEntryProblem, FileRef, parse_file_entry
 from submitportal.bulkfiles.metadata import MetadataTable, Row, open_metadata
 from submitportal.bulkfiles.report import (
@@ -45,7 +50,7 @@ def validate(
         with open_metadata(metadata_path, metadata_name, max_bytes=max_bytes) as table:
             metadata_fasta_ids = _MetadataCheck(organism, table, report, problems).run()
     except UnreadableFile as exc:
-        problems.add("error", "metadata", "unreadable_file", exc.message)
+        problems.add("error", "metadata", "unreadable_file", exc.message, always=True)
         metadata_fasta_ids = None
 
     if sequences_path is None:
@@ -65,7 +70,7 @@ def validate(
             "sequences",
             "sequences_not_allowed",
             f"{organism.display_name} takes no sequences, only metadata (and extra files). "
-            f"Please remove the sequence file “{name}”.",
+            f"Please remove the sequence file “{short(name)}”.",
         )
         return report
     _check_fasta(FastaReader(sequences_path, name, max_bytes), metadata_fasta_ids, report, problems)
@@ -98,7 +103,7 @@ class _MetadataCheck:
             elif column in positions:
                 self.header_problem(
                     "duplicate_column",
-                    f"The column “{column}” appears twice in the header (columns {positions[column] + 1} and "
+                    f"The column “{short(column)}” appears twice in the header (columns {positions[column] + 1} and "
                     f"{index + 1}). Please delete or rename one of them.",
                     column,
                 )
@@ -168,7 +173,7 @@ class _MetadataCheck:
             elif not known:
                 self.header_problem(
                     "unknown_file_category",
-                    f"The column “{column}” is for extra files, but {self.organism.display_name} takes no extra "
+                    f"The column “{short(column)}” is for extra files, but {self.organism.display_name} takes no extra "
                     "files. Please delete the column.",
                     column,
                 )
@@ -176,7 +181,7 @@ class _MetadataCheck:
                 listed = ", ".join(f"files.{c.name} ({c.display_name})" for c in known.values())
                 self.header_problem(
                     "unknown_file_category",
-                    f"The column “{column}” is not one of {self.organism.display_name}'s file categories. "
+                    f"The column “{short(column)}” is not one of {self.organism.display_name}'s file categories. "
                     f"Its file columns are: {listed}. Please rename or delete the column.",
                     column,
                 )
@@ -204,7 +209,7 @@ class _MetadataCheck:
                 )
             entry_id = values[id_index] if id_index is not None else ""
             report.entries.append(entry_id)
-            where = f"Row {row.number} (ID “{entry_id}”)" if entry_id else f"Row {row.number}"
+            where = f"Row {row.number} (ID “{short(entry_id)}”)" if entry_id else f"Row {row.number}"
             if id_index is not None:
                 self._check_id(row, entry_id, row_of_id)
             for index, input_field in self.required:
@@ -233,7 +238,8 @@ class _MetadataCheck:
                 "error",
                 "metadata",
                 "no_rows",
-                f"“{self.table.name}” has a header but no entries. Please add one row per entry under the header.",
+                f"“{short(self.table.name)}” has a header but no entries. Please add one row per entry under the "
+                "header.",
             )
         # Without a fastaIds column, each entry's one sequence carries the entry's ID (as in Loculus).
         if fasta_ids_index is not None:
@@ -248,7 +254,8 @@ class _MetadataCheck:
                 "error",
                 "metadata",
                 "empty_id",
-                f"Row {row.number}: the ID (column “{column}”) is empty. Every entry needs an ID; please fill it "
+                f"Row {row.number}: the ID (column “{short(column)}”) is empty. Every entry needs an ID; please fill "
+                "it "
                 "in or delete the row.",
                 row=row.number,
                 column=column,
@@ -259,7 +266,8 @@ class _MetadataCheck:
                 "error",
                 "metadata",
                 "id_with_whitespace",
-                f"Row {row.number}: the ID “{entry_id}” contains {_whitespace_kind(entry_id)}; IDs may not contain "
+                f"Row {row.number}: the ID “{short(entry_id)}” contains {_whitespace_kind(entry_id)}; IDs may not "
+                "contain "
                 "spaces or tabs.",
                 row=row.number,
                 column=column,
@@ -271,7 +279,8 @@ class _MetadataCheck:
                 "error",
                 "metadata",
                 "duplicate_id",
-                f"Row {row.number}: the ID “{entry_id}” is already used in row {first}; each entry needs its own ID.",
+                f"Row {row.number}: the ID “{short(entry_id)}” is already used in row {first}; each entry needs its "
+                "own ID.",
                 row=row.number,
                 column=column,
                 entry_id=entry_id,
@@ -288,7 +297,7 @@ class _MetadataCheck:
             "warning",
             "metadata",
             "value_not_in_options",
-            f"{where}: “{value}” is not one of the listed values of {input_field.display_name} "
+            f"{where}: “{short(value)}” is not one of the listed values of {input_field.display_name} "
             f"(“{input_field.name}”). {hint}",
             row=number,
             column=input_field.name,
@@ -315,7 +324,8 @@ class _MetadataCheck:
                     "error",
                     "metadata",
                     "duplicate_fasta_id_in_row",
-                    f"{where}: the FASTA ID “{fasta_id}” is listed twice in “{FASTA_IDS_FIELD}”. Please list it once.",
+                    f"{where}: the FASTA ID “{short(fasta_id)}” is listed twice in “{FASTA_IDS_FIELD}”. Please list "
+                    "it once.",
                     row=number,
                     column=FASTA_IDS_FIELD,
                     entry_id=entry_id or None,
@@ -328,7 +338,8 @@ class _MetadataCheck:
                     "error",
                     "metadata",
                     "duplicate_fasta_id_across_rows",
-                    f"{where}: the FASTA ID “{fasta_id}” is already listed in row {first}; a sequence can belong "
+                    f"{where}: the FASTA ID “{short(fasta_id)}” is already listed in row {first}; a sequence can "
+                    "belong "
                     "to only one entry.",
                     row=number,
                     column=FASTA_IDS_FIELD,
@@ -345,7 +356,7 @@ class _MetadataCheck:
                     "error",
                     "metadata",
                     parsed.kind,
-                    f"{where}, column “{column}”: {parsed.message}",
+                    f"{where}, column “{short(column)}”: {parsed.message}",
                     row=number,
                     column=column,
                     entry_id=entry_id or None,
@@ -356,7 +367,8 @@ class _MetadataCheck:
                     "error",
                     "metadata",
                     "duplicate_file_name",
-                    f"{where}, column “{column}”: the file name “{parsed.name}” appears twice. The files of one "
+                    f"{where}, column “{short(column)}”: the file name “{short(parsed.name)}” appears twice. The "
+                    "files of one "
                     "entry in one category need different names.",
                     row=number,
                     column=column,
@@ -393,7 +405,7 @@ def _check_fasta(
                     "error",
                     "sequences",
                     "fasta_header_without_id",
-                    f"Line {record.line} of “{name}”: the header has no ID. The ID is the text right after “>”, "
+                    f"Line {record.line} of “{short(name)}”: the header has no ID. The ID is the text right after “>”, "
                     "up to the first space (e.g. “>sample1 description”).",
                     row=report.sequence_count,
                 )
@@ -404,7 +416,8 @@ def _check_fasta(
                     "error",
                     "sequences",
                     "duplicate_fasta_id",
-                    f"Line {record.line} of “{name}”: the FASTA ID “{fasta_id}” is used again (first on line "
+                    f"Line {record.line} of “{short(name)}”: the FASTA ID “{short(fasta_id)}” is used again (first "
+                    "on line "
                     f"{first}). Each sequence needs its own ID.",
                     row=report.sequence_count,
                     entry_id=fasta_id,
@@ -414,7 +427,8 @@ def _check_fasta(
                     "error",
                     "sequences",
                     "empty_sequence",
-                    f"Line {record.line} of “{name}”: the sequence “{fasta_id}” is empty (its header is followed by "
+                    f"Line {record.line} of “{short(name)}”: the sequence “{short(fasta_id)}” is empty (its header "
+                    "is followed by "
                     "no sequence). Please add the sequence or remove the header.",
                     row=report.sequence_count,
                     entry_id=fasta_id,
@@ -424,13 +438,14 @@ def _check_fasta(
                     "error",
                     "sequences",
                     "sequence_without_entry",
-                    f"Line {record.line} of “{name}”: the sequence “{fasta_id}” belongs to no entry; no row of the "
+                    f"Line {record.line} of “{short(name)}”: the sequence “{short(fasta_id)}” belongs to no entry; "
+                    "no row of the "
                     f"metadata has it {where}. Please add it to the metadata or remove it from the FASTA file.",
                     row=report.sequence_count,
                     entry_id=fasta_id,
                 )
     except UnreadableFile as exc:
-        problems.add("error", "sequences", "unreadable_file", exc.message)
+        problems.add("error", "sequences", "unreadable_file", exc.message, always=True)
         return
     for oddity in reader.oddities:
         problems.add("error", "sequences", oddity.kind, oddity.message)
@@ -440,12 +455,12 @@ def _check_fasta(
         if fasta_id in line_of:
             continue
         entry_id = report.entries[number - 1].id
-        where = f"Row {number} (ID “{entry_id}”)" if entry_id else f"Row {number}"
+        where = f"Row {number} (ID “{short(entry_id)}”)" if entry_id else f"Row {number}"
         problems.add(
             "error",
             "metadata",
             "sequence_missing",
-            f"{where}: “{name}” has no sequence with the FASTA ID “{fasta_id}”"
+            f"{where}: “{short(name)}” has no sequence with the FASTA ID “{short(fasta_id)}”"
             + (", which the row lists in “fastaIds”." if has_fasta_ids_column else " (the entry's ID).")
             + " Please add the sequence, or correct the ID.",
             row=number,
