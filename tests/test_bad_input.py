@@ -11,6 +11,8 @@ import gzip
 import html
 import io
 import json
+import shutil
+import tempfile
 import uuid
 import zipfile
 from pathlib import Path
@@ -23,6 +25,7 @@ from django.test import Client
 
 from sandbox.launcher import RunningSandbox
 from submitportal.models import BulkCheck, BulkFile, Draft, ExtraFile
+from tests.bulkfiles.test_bounds import LAUGHS, WORKBOOK, hostile_workbook, sheet_xml
 
 pytestmark = pytest.mark.django_db
 
@@ -232,25 +235,54 @@ def test_a_decompression_bomb_is_stopped_at_the_limit(signed_in: Client, bulk_dr
     assert "unpacks to more than 10 MiB" in page
 
 
-UNREADABLE = [
-    ("metadata", "broken.tsv.gz", b"not gzip at all", "gzip"),
-    ("metadata", "binary.tsv", bytes(range(256)) * 40, "binary"),
-    ("metadata", "broken.xlsx", b"PK\x03\x04 this is no workbook", "broken.xlsx"),
-    ("sequences", "binary.fasta", bytes(range(256)) * 40, "binary"),
-    ("sequences", "broken.fasta.gz", b"not gzip at all", "gzip"),
+def workbook(**parts: str) -> bytes:
+    """A hand-written workbook with some parts replaced (tests/bulkfiles/test_bounds.py writes them)."""
+    folder = Path(tempfile.mkdtemp())
+    try:
+        return hostile_workbook(folder, **parts).read_bytes()
+    finally:
+        shutil.rmtree(folder)
+
+
+LAUGHING_SHEET = sheet_xml(prolog=LAUGHS)
+EXTERNAL_ENTITY = WORKBOOK.replace("?>", '?><!DOCTYPE w [<!ENTITY x SYSTEM "file:///etc/passwd">]>', 1)
+# 70 MiB of blank lines in ~70 KiB: past the 64 MiB from which the ratio is judged.
+BLANK_LINE_BOMB = gzip.compress(GOOD.encode() + b"\n" * (70 * 1024 * 1024))
+MANY_ROWS = (HEADER + "\n" + "".join(f"s{n}\t2024-01-05\tUganda\n" for n in range(1, 12))).encode()
+LONG_VALUE = f"{HEADER}\ns1\t2024-01-05\t{'U' * 5000}\n".encode()
+MANY_RECORDS = "".join(f">s{n}\nACGT\n" for n in range(1, 12)).encode()
+
+# Each case: kind, name, data, a phrase the user must see, settings for the case.
+UNREADABLE: list[tuple[str, str, bytes, str, dict[str, int]]] = [
+    ("metadata", "broken.tsv.gz", b"not gzip at all", "gzip", {}),
+    ("metadata", "binary.tsv", bytes(range(256)) * 40, "binary", {}),
+    ("metadata", "broken.xlsx", b"PK\x03\x04 this is no workbook", "broken.xlsx", {}),
+    ("metadata", "laughs.xlsx", workbook(sheet=LAUGHING_SHEET), "declares XML entities or a document type", {}),
+    ("metadata", "entity.xlsx", workbook(workbook=EXTERNAL_ENTITY), "declares XML entities or a document type", {}),
+    ("metadata", "malformed.xlsx", workbook(workbook="<workbook><sheets>"), "part of its XML is malformed", {}),
+    ("metadata", "bomb.tsv.gz", BLANK_LINE_BOMB, "unpacks to more than 500 times its compressed size", {}),
+    ("metadata", "rows.tsv", MANY_ROWS, "more than 10 entries", {"MAX_METADATA_ROWS": 10}),
+    ("metadata", "long.tsv", LONG_VALUE, "column “geoLocCountry”: the value is longer than 1 KiB", {"MAX_METADATA_VALUE_SIZE": 1024}),
+    ("sequences", "binary.fasta", bytes(range(256)) * 40, "binary", {}),
+    ("sequences", "broken.fasta.gz", b"not gzip at all", "gzip", {}),
+    ("sequences", "records.fasta", MANY_RECORDS, "more than 10 sequences", {"MAX_FASTA_RECORDS": 10}),
 ]
 
 
-@pytest.mark.parametrize(("kind", "name", "data", "shown"), UNREADABLE, ids=[c[1] for c in UNREADABLE])
+@pytest.mark.parametrize(("kind", "name", "data", "shown", "limits"), UNREADABLE, ids=[c[1] for c in UNREADABLE])
 def test_a_file_that_cannot_be_read_never_replaces_the_good_one(
     signed_in: Client,
     bulk_draft: Draft,
     caplog: pytest.LogCaptureFixture,
+    settings: Any,
     kind: str,
     name: str,
     data: bytes,
     shown: str,
+    limits: dict[str, int],
 ) -> None:
+    for setting, value in limits.items():
+        setattr(settings, setting, value)
     send(signed_in, bulk_draft, "sequences", "good.fasta", FASTA.encode(), raw=True)
     send(signed_in, bulk_draft, "metadata", "good.tsv", GOOD.encode(), raw=True)
     before = {f.kind: (f.name, f.stored, f.summary) for f in BulkFile.objects.filter(draft=bulk_draft)}
