@@ -39,6 +39,48 @@ function rowFor(category, path) {
   return [...rowsOf(category).querySelectorAll("[data-file-row]")].find((row) => row.dataset.path === path);
 }
 
+// Rows are listed by path: folders first by name, numbers by value (s2 before s10), letters without
+// regard to case. The same order as file_names.path_order on the portal, which renders the rows.
+const NUMBERS = /([0-9]+)/;
+
+function pathKey(path) {
+  const segments = path.split("/").map((segment) =>
+    segment
+      .split(NUMBERS)
+      .filter(Boolean)
+      .map((token) => {
+        if (/^[0-9]+$/.test(token)) {
+          const digits = token.replace(/^0+/, "");
+          return [0, digits.length, digits];
+        }
+        return [1, 0, token.toLowerCase()];
+      }),
+  );
+  return [segments, path];
+}
+
+function compareKeys(a, b) {
+  if (Array.isArray(a)) {
+    for (let i = 0; i < Math.min(a.length, b.length); i++) {
+      const order = compareKeys(a[i], b[i]);
+      if (order) return order;
+    }
+    return a.length - b.length;
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// Puts new rows in their place. Rows already in order stay where they are: a row being uploaded
+// keeps its element, and with it its progress.
+function orderRows(tbody) {
+  const keyed = [...tbody.querySelectorAll(":scope > [data-file-row]")].map((row) => [pathKey(row.dataset.path), row]);
+  keyed.sort(([a], [b]) => compareKeys(a, b));
+  keyed.forEach(([, row], index) => {
+    const there = tbody.children[index];
+    if (there !== row) tbody.insertBefore(row, there);
+  });
+}
+
 function sectionOf(category) {
   return document.querySelector(`[data-upload-category="${CSS.escape(category)}"]`);
 }
@@ -519,6 +561,10 @@ window.addEventListener("beforeunload", (event) => {
 });
 
 htmx.onLoad(start);
+
+document.body.addEventListener("htmx:afterSwap", (event) => {
+  if (event.detail.target.matches?.("[data-file-rows]")) orderRows(event.detail.target);
+});
 
 // Messages from the portal about a selection (e.g. folders that match no entry).
 document.body.addEventListener("uploadMessage", (event) => {

@@ -7,6 +7,8 @@ from typing import Any
 
 from django import template
 
+from submitportal.file_names import path_order
+
 register = template.Library()
 
 
@@ -23,3 +25,9 @@ def get(mapping: Any, key: str) -> Any:
 def tojson(value: Any) -> str:
     """JSON for a data- attribute; the template's autoescaping makes it safe inside quotes."""
     return json.dumps(value, separators=(",", ":"))
+
+
+@register.filter
+def by_path(files: Any) -> list[Any]:
+    """Extra files in the order the page lists them (file_names.path_order), whatever the database's collation."""
+    return sorted(files, key=lambda upload: path_order(upload.path))
