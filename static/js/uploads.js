@@ -166,6 +166,16 @@ async function fromDrop(section, dataTransfer) {
 
 // --- Getting upload URLs, in batches, shortly before use -----------------------------------------
 
+// The origins this page's Content Security Policy lets it upload to (the portal lists them on each
+// upload section). The portal learns where uploads go before it sends the first page with uploads, so
+// an upload URL elsewhere means the storage moved while this page was open: a PUT there would be
+// refused by the browser, so the file is marked at once, with what to do.
+function allowedOrigin(category, url) {
+  const listed = JSON.parse(sectionOf(category).dataset.uploadOrigins || "[]");
+  const origin = new URL(url, window.location.href).origin;
+  return origin === window.location.origin || listed.includes(origin) ? null : origin;
+}
+
 async function prepareBatch() {
   preparing = true;
   const batch = waiting.splice(0, BATCH).filter((job) => !job.cancelled && job.row.isConnected);
@@ -176,7 +186,10 @@ async function prepareBatch() {
     const byPk = new Map(answer.files.map((target) => [String(target.pk), target]));
     for (const job of batch) {
       const target = byPk.get(job.pk);
-      if (target && target.state === "pending") {
+      const elsewhere = target?.urls?.map((url) => allowedOrigin(job.category, url)).find(Boolean);
+      if (target && target.state === "pending" && elsewhere) {
+        fail(job, `Uploads now go to ${elsewhere}, which this page was not set up for. Please reload the page and choose this file again.`);
+      } else if (target && target.state === "pending") {
         job.target = target;
         ready.push(job);
       } else {
