@@ -23,9 +23,9 @@ install: $(VENV)/.installed
 
 ## Set everything up and run the portal on the local Loculus sandbox.
 # The demo runs with DEBUG on (no SECRET_KEY needed); set DEBUG=false and SECRET_KEY to try otherwise.
+# It migrates the database itself, and Ctrl-C stops it (and make) quietly: see manage.py demo.
 demo: export DEBUG ?= true
 demo: install
-	$(PY) manage.py migrate --noinput
 	PYTHONUNBUFFERED=1 $(PY) manage.py demo
 
 ## Run every test (unit, sandbox contract, integration, browser).

@@ -6,6 +6,8 @@ gigabyte only to be told at submit that the name has a space in it.
 
 from __future__ import annotations
 
+import re
+
 FORBIDDEN_CHARACTERS = '<>:"/\\|?*'
 MAX_LENGTH = 255
 
@@ -28,3 +30,23 @@ def problem_with(name: str) -> str | None:
 def is_hidden(path: str) -> bool:
     """Dot-files such as .DS_Store, and anything inside a dot-folder, are skipped (as the website does)."""
     return any(part.startswith(".") for part in path.split("/") if part not in ("", ".", ".."))
+
+
+_NUMBERS = re.compile(r"([0-9]+)")
+
+
+def path_order(path: str) -> tuple[list[list[tuple[int, int, str]]], str]:
+    """The order in which file rows are listed: by folder, then name, numbers by value (s2 before s10),
+    letters without regard to case. static/js/uploads.js (`pathKey`) orders the rows it adds the same way.
+    """
+    segments = []
+    for segment in path.split("/"):
+        tokens = []
+        for token in filter(None, _NUMBERS.split(segment)):
+            if _NUMBERS.fullmatch(token):
+                digits = token.lstrip("0")
+                tokens.append((0, len(digits), digits))
+            else:
+                tokens.append((1, 0, token.lower()))
+        segments.append(tokens)
+    return segments, path

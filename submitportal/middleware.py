@@ -109,8 +109,11 @@ class LoculusProblemMiddleware:
 class ContentSecurityPolicyMiddleware:
     """Adds the origins only known at run time to the Content Security Policy.
 
-    The browser PUTs extra files to the S3 origins (S3_ORIGINS), and the sign-out form redirects
-    to Keycloak, whose origin comes from the instance description.
+    A page with uploads lets the browser PUT extra files to the S3 origins: S3_ORIGINS and those
+    learned from the backend's upload URLs, exactly as its upload section lists them (the
+    `upload_origins` template tag keeps them on the request). Other pages need only S3_ORIGINS, if
+    any, and no look-up. The sign-out form redirects to Keycloak, whose origin comes from the
+    instance description.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -123,8 +126,9 @@ class ContentSecurityPolicyMiddleware:
             # (the database cache, Loculus).
             return response
         update: dict[str, list[str]] = {}
-        if settings.S3_ORIGINS:
-            update["connect-src"] = list(settings.S3_ORIGINS)
+        connect = getattr(request, "upload_origins", None) or settings.S3_ORIGINS
+        if connect:
+            update["connect-src"] = list(connect)
         try:
             update["form-action"] = [signin.issuer_origin()]
         except instance.InstanceUnavailable:

@@ -337,7 +337,8 @@ OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
 
 # --- Content Security Policy ---------------------------------------------------------------------
 
-# The browser uploads extra files straight to S3, so the S3 origins must be allowed to connect.
+# The browser uploads extra files straight to S3, so the S3 origins must be allowed to connect: these,
+# and those the portal learns from the backend's upload URLs (submitportal/uploads.py).
 S3_ORIGINS = env_list("S3_ORIGINS", [])
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -345,7 +346,7 @@ CONTENT_SECURITY_POLICY = {
         "script-src": ["'self'"],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
-        "connect-src": ["'self'"],  # plus S3_ORIGINS, added per response (middleware)
+        "connect-src": ["'self'"],  # plus the S3 origins of pages with uploads (middleware)
         "form-action": ["'self'"],
         "frame-ancestors": ["'none'"],
         "base-uri": ["'self'"],

@@ -203,7 +203,7 @@ def request_urls(token: str, group_id: int | None, files: list[ExtraFile]) -> tu
         except client.LoculusError as exc:
             failure = f"Loculus did not hand out an upload address: {exc.detail}"
             continue
-        _check_origins(answer)
+        _learn_origins(answer, when="prepare")
         targets.update({f.pk: target for f, target in zip(batch, answer, strict=True)})
     return targets, failure
 
@@ -226,7 +226,22 @@ def _with_target(upload: ExtraFile, target: Target, group_id: int | None) -> dic
     }
 
 
-UNLISTED_ORIGINS_KEY = "unlisted-s3-origins"
+# --- Where uploads go: the origins of the upload URLs, learned ------------------------------------
+#
+# The browser PUTs straight to S3, so the page's Content Security Policy must list the S3 origin in
+# connect-src before the first PUT; a page cannot widen its own policy afterwards. The portal learns
+# the origin of the configured backend's upload URLs from every batch of URLs it is handed, and, so
+# that no page meets an origin it does not allow, asks for one upload URL while it renders the first
+# page with uploads if it knows none yet (upload_origins_for_page).
+#
+# They are kept in the shared database cache, without expiry, by backend URL: a handful of entries
+# in that cache, so nothing culls them, and if the cache is cleared they are learned again the same
+# way. A fact that can be asked for again needs no table of its own.
+ORIGINS_KEY = "upload-origins"
+
+
+def _origins_key() -> str:
+    return f"{ORIGINS_KEY}:{client.backend_url()}"
 
 
 def _origin(url: str) -> str:
@@ -234,26 +249,58 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _check_origins(targets: Sequence[client.UploadTarget | client.MultipartTarget]) -> None:
-    """Upload URLs must point at an origin the CSP lets browsers connect to (S3_ORIGINS), or uploads fail."""
+def learned_origins() -> list[str] | None:
+    """The origins of the upload URLs the configured backend has handed out; None: none seen yet."""
+    known = cache.get(_origins_key())
+    return list(known) if known is not None else None
+
+
+def allowed_origins() -> list[str]:
+    """What connect-src lists for uploads: S3_ORIGINS, then the origins learned from the backend."""
+    configured = list(settings.S3_ORIGINS)
+    return configured + [origin for origin in learned_origins() or () if origin not in configured]
+
+
+def _learn_origins(targets: Sequence[Target], *, when: str) -> None:
+    """Remember the origins of these upload URLs. `when`: "page" (before a page is sent) or "prepare"."""
     urls = [t.url for t in targets if isinstance(t, client.UploadTarget)]
-    urls += [t.urls[0] for t in targets if isinstance(t, client.MultipartTarget) and t.urls]
-    unlisted = {_origin(url) for url in urls} - set(settings.S3_ORIGINS)
-    if not unlisted:
+    urls += [url for t in targets if isinstance(t, client.MultipartTarget) for url in t.urls[:1]]
+    seen = {_origin(url) for url in urls}
+    known = learned_origins()
+    new = seen - set(known or ())
+    if not new:
         return
-    known = set(cache.get(UNLISTED_ORIGINS_KEY) or ())
-    for origin in sorted(unlisted - known):
-        log.warning(
-            "Loculus hands out upload URLs at %s, which S3_ORIGINS does not list: browsers will refuse to upload "
-            "there (Content Security Policy). Add it to S3_ORIGINS.",
-            origin,
-        )
-    cache.set(UNLISTED_ORIGINS_KEY, sorted(known | unlisted), None)
+    cache.set(_origins_key(), sorted(set(known or ()) | seen), None)
+    for origin in sorted(new):
+        if when == "prepare" and origin not in settings.S3_ORIGINS:
+            # Pages sent before now do not allow it: their uploads there fail until they are reloaded.
+            log.warning(
+                "Loculus now hands out upload URLs at %s: learned and allowed for pages from now on; "
+                "pages already open must be reloaded to upload there.",
+                origin,
+            )
+        else:
+            log.info("Loculus hands out upload URLs at %s: learned, and allowed in connect-src.", origin)
 
 
-def unlisted_origins() -> list[str]:
-    """Upload origins seen that S3_ORIGINS does not list (for the About page)."""
-    return [origin for origin in cache.get(UNLISTED_ORIGINS_KEY) or () if origin not in settings.S3_ORIGINS]
+def upload_origins_for_page(token: str, group_id: int | None) -> list[str]:
+    """The origins a page with uploads allows (its connect-src), learned first if none is known yet.
+
+    If the portal has not yet seen an upload URL of the configured backend, it asks for one (for the
+    page's group, or the user's first group): one call, once; the file ID it gets is never used and
+    no object is ever put behind it. If that fails, the page goes without; its uploads will learn the origin,
+    and a page that meets an origin it does not allow says so.
+    """
+    if learned_origins() is None:
+        try:
+            if group_id is None:
+                groups = client.get_user_groups(token)
+                group_id = groups[0].group_id if groups else None
+            if group_id is not None:
+                _learn_origins(client.request_upload(token, group_id=group_id, number_files=1), when="page")
+        except client.LoculusError as exc:
+            log.info("Could not ask Loculus where uploads go (%s); the uploads themselves will tell.", exc.detail)
+    return allowed_origins()
 
 
 @dataclass(frozen=True)

@@ -86,21 +86,3 @@ def test_pages_carry_a_content_security_policy_without_inline_scripts(client: Cl
     assert "script-src 'self'" in policy
     assert "unsafe-inline" not in policy
     assert "<script>" not in response.content.decode()
-
-
-def test_upload_urls_at_an_unlisted_origin_are_reported_on_the_about_page_and_in_the_log(
-    client: Client, loculus: RunningSandbox, settings: Any, caplog: Any
-) -> None:
-    from submitportal import uploads
-
-    settings.S3_ORIGINS = ["https://s3.example.org"]
-    target = uploads.client.UploadTarget(
-        "0c4c1d5e-0000-4000-8000-000000000000",
-        f"{loculus.s3}/bucket/files/x?X-Amz-Date=20261128T000000Z&X-Amz-Expires=1800",
-    )
-    caplog.set_level("WARNING", logger="submitportal.uploads")
-    uploads._check_origins([target])
-    assert f"Loculus hands out upload URLs at {loculus.s3}, which S3_ORIGINS does not list" in caplog.text
-    html = client.get("/about/").content.decode()
-    assert 'id="unlisted-origins"' in html
-    assert f"<code>{loculus.s3}</code>, which <code>S3_ORIGINS</code> does not list" in html

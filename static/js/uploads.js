@@ -39,6 +39,48 @@ function rowFor(category, path) {
   return [...rowsOf(category).querySelectorAll("[data-file-row]")].find((row) => row.dataset.path === path);
 }
 
+// Rows are listed by path: folders first by name, numbers by value (s2 before s10), letters without
+// regard to case. The same order as file_names.path_order on the portal, which renders the rows.
+const NUMBERS = /([0-9]+)/;
+
+function pathKey(path) {
+  const segments = path.split("/").map((segment) =>
+    segment
+      .split(NUMBERS)
+      .filter(Boolean)
+      .map((token) => {
+        if (/^[0-9]+$/.test(token)) {
+          const digits = token.replace(/^0+/, "");
+          return [0, digits.length, digits];
+        }
+        return [1, 0, token.toLowerCase()];
+      }),
+  );
+  return [segments, path];
+}
+
+function compareKeys(a, b) {
+  if (Array.isArray(a)) {
+    for (let i = 0; i < Math.min(a.length, b.length); i++) {
+      const order = compareKeys(a[i], b[i]);
+      if (order) return order;
+    }
+    return a.length - b.length;
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// Puts new rows in their place. Rows already in order stay where they are: a row being uploaded
+// keeps its element, and with it its progress.
+function orderRows(tbody) {
+  const keyed = [...tbody.querySelectorAll(":scope > [data-file-row]")].map((row) => [pathKey(row.dataset.path), row]);
+  keyed.sort(([a], [b]) => compareKeys(a, b));
+  keyed.forEach(([, row], index) => {
+    const there = tbody.children[index];
+    if (there !== row) tbody.insertBefore(row, there);
+  });
+}
+
 function sectionOf(category) {
   return document.querySelector(`[data-upload-category="${CSS.escape(category)}"]`);
 }
@@ -124,6 +166,16 @@ async function fromDrop(section, dataTransfer) {
 
 // --- Getting upload URLs, in batches, shortly before use -----------------------------------------
 
+// The origins this page's Content Security Policy lets it upload to (the portal lists them on each
+// upload section). The portal learns where uploads go before it sends the first page with uploads, so
+// an upload URL elsewhere means the storage moved while this page was open: a PUT there would be
+// refused by the browser, so the file is marked at once, with what to do.
+function allowedOrigin(category, url) {
+  const listed = JSON.parse(sectionOf(category).dataset.uploadOrigins || "[]");
+  const origin = new URL(url, window.location.href).origin;
+  return origin === window.location.origin || listed.includes(origin) ? null : origin;
+}
+
 async function prepareBatch() {
   preparing = true;
   const batch = waiting.splice(0, BATCH).filter((job) => !job.cancelled && job.row.isConnected);
@@ -134,7 +186,10 @@ async function prepareBatch() {
     const byPk = new Map(answer.files.map((target) => [String(target.pk), target]));
     for (const job of batch) {
       const target = byPk.get(job.pk);
-      if (target && target.state === "pending") {
+      const elsewhere = target?.urls?.map((url) => allowedOrigin(job.category, url)).find(Boolean);
+      if (target && target.state === "pending" && elsewhere) {
+        fail(job, `Uploads now go to ${elsewhere}, which this page was not set up for. Please reload the page and choose this file again.`);
+      } else if (target && target.state === "pending") {
         job.target = target;
         ready.push(job);
       } else {
@@ -519,6 +574,10 @@ window.addEventListener("beforeunload", (event) => {
 });
 
 htmx.onLoad(start);
+
+document.body.addEventListener("htmx:afterSwap", (event) => {
+  if (event.detail.target.matches?.("[data-file-rows]")) orderRows(event.detail.target);
+});
 
 // Messages from the portal about a selection (e.g. folders that match no entry).
 document.body.addEventListener("uploadMessage", (event) => {

@@ -6,6 +6,10 @@ import json
 from typing import Any
 
 from django import template
+from django.template import Context
+
+from submitportal import signin, uploads
+from submitportal.file_names import path_order
 
 register = template.Library()
 
@@ -23,3 +27,28 @@ def get(mapping: Any, key: str) -> Any:
 def tojson(value: Any) -> str:
     """JSON for a data- attribute; the template's autoescaping makes it safe inside quotes."""
     return json.dumps(value, separators=(",", ":"))
+
+
+@register.filter
+def by_path(files: Any) -> list[Any]:
+    """Extra files in the order the page lists them (file_names.path_order), whatever the database's collation."""
+    return sorted(files, key=lambda upload: path_order(upload.path))
+
+
+@register.simple_tag(takes_context=True)
+def upload_origins(context: Context) -> str:
+    """The origins this page's uploads may go to, as JSON: what its Content Security Policy allows.
+
+    Rendered into the upload section, whose script checks each upload URL against it. The page's
+    policy is written after the page (ContentSecurityPolicyMiddleware) and lists the same origins,
+    kept on the request. Learning them may ask Loculus once (uploads.upload_origins_for_page).
+    """
+    request = context["request"]
+    origins = getattr(request, "upload_origins", None)
+    if origins is None:
+        group = context.get("group")
+        draft = context.get("draft")
+        group_id = getattr(group, "group_id", None) or getattr(draft, "group_id", None)
+        origins = uploads.upload_origins_for_page(signin.access_token(request), group_id)
+        request.upload_origins = origins
+    return json.dumps(origins)

@@ -31,7 +31,6 @@ def about(request: HttpRequest) -> HttpResponse:
         "oidc_client_id": settings.OIDC_CLIENT_ID,
         "oidc_secret_set": bool(settings.OIDC_CLIENT_SECRET),
         "s3_origins": settings.S3_ORIGINS,
-        "unlisted_origins": uploads.unlisted_origins(),
     }
     try:
         ctx["loculus"] = instance.get_instance()
@@ -39,6 +38,7 @@ def about(request: HttpRequest) -> HttpResponse:
         ctx["unavailable"] = exc
     else:
         ctx["files_protocol"] = files_protocol.current_choice()
+        ctx["learned_origins"] = uploads.learned_origins()
     return render(request, "submitportal/about.html", ctx)
 
 

@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
-from submitportal import bulk, json_bodies, linking, signin, uploads
+from submitportal import bulk, file_names, json_bodies, linking, signin, uploads
 from submitportal.loculus.instance import Organism
 from submitportal.models import Draft, ExtraFile
 from submitportal.views.submission import draft_or_404, organism_or_404
@@ -72,6 +72,8 @@ def add_files(request: HttpRequest, draft_id: object, category: str) -> HttpResp
     records = uploads.add_files(draft, category, selected, refusals)
     if records is None:
         return _plain(CLOSED, 409)
+    # The browser lists files in the order it read them; the page lists them by path.
+    records.sort(key=lambda upload: file_names.path_order(upload.path))
     ctx = {"files": records, "draft": draft, "oob_plan": _plan(draft, organism, category), "oob_category": category}
     response = render(request, ROWS, ctx)
     folders = sorted({path.split("/")[0] for path, reason in refusals.items() if "matches no ID" in reason})
