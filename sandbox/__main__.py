@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         backend_server = ServerThread(backend_app, args.host, args.backend_port, "backend")
         settings.backend_url = backend_server.url
 
-        website_server = ServerThread(create_website_app(settings), args.host, args.website_port, "website")
+        website_server = ServerThread(create_website_app(settings, store), args.host, args.website_port, "website")
         settings.website_url = website_server.url
 
         for server in (oidc_server, backend_server, website_server):

@@ -34,6 +34,7 @@ from sandbox.organisms import ORGANISMS, Organism
 from sandbox.people import USERS, Group
 from sandbox.problems import (
     BadRequest,
+    Conflict,
     Forbidden,
     InternalError,
     NotFound,
@@ -448,6 +449,33 @@ def create_backend_app(
             )
             store.groups[gid] = group
         return json_response(group.as_json())
+
+    @app.put("/groups/<group_id>/users/<username>")
+    def add_member(group_id: str, username: str) -> Response:
+        current = user()
+        gid = parse_spring_int("groupId", group_id)
+        if username not in USERS:
+            raise NotFound(f"User {username} does not exist.")
+        with store.lock:
+            require_groups_exist([gid])
+            require_member([gid], current)
+            members = store.groups[gid].members
+            if username in members:
+                raise Conflict(f"User {username} is already member of the group {gid}.")
+            members.append(username)
+        return Response(status=204)
+
+    @app.delete("/groups/<group_id>/users/<username>")
+    def remove_member(group_id: str, username: str) -> Response:
+        current = user()
+        gid = parse_spring_int("groupId", group_id)
+        with store.lock:
+            require_groups_exist([gid])
+            require_member([gid], current)
+            members = store.groups[gid].members
+            if username in members:
+                members.remove(username)
+        return Response(status=204)
 
     # --- files --------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from flask import Flask, Response, request
 
 from sandbox.organisms import COUNTRIES, public_organisms
 from sandbox.settings import RuntimeSettings
+from sandbox.state import Store
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
@@ -21,7 +22,15 @@ def page(title: str, body: str) -> Response:
     return Response(PAGE.format(title=html.escape(title), body=body), content_type="text/html; charset=utf-8")
 
 
-def create_website_app(settings: RuntimeSettings) -> Flask:
+STATUS_WORDS = {
+    "RECEIVED": "Awaiting processing",
+    "IN_PROCESSING": "In processing",
+    "PROCESSED": "Processed",
+    "APPROVED_FOR_RELEASE": "Released",
+}
+
+
+def create_website_app(settings: RuntimeSettings, store: Store | None = None) -> Flask:
     app = Flask("sandbox.website")
 
     @app.get("/loculus-info")
@@ -75,6 +84,42 @@ creation page. The form below does not create a group here; with a token, call
 <p><button type="submit" disabled>Create group</button> (disabled in the sandbox)</p>
 </form>"""
         return page("Create a new submitting group", body)
+
+    @app.get("/<organism_key>/submission/<int:group_id>/review")
+    def review(organism_key: str, group_id: int) -> Response:
+        """The review page a submission leads to: here, the group's unreleased entries, read-only.
+
+        The real page lets the group approve, edit and discard entries; the sandbox has no
+        processing pipeline, so its entries stay "Awaiting processing". Loopback only, no sign-in.
+        """
+        organism = public_organisms().get(organism_key)
+        if organism is None or store is None:
+            return page("Not found", "<h1>Not found</h1>")
+        with store.lock:
+            entries = [
+                e
+                for e in store.entries
+                if e.organism == organism_key and e.group_id == group_id and e.status != "APPROVED_FOR_RELEASE"
+            ]
+            group = store.groups.get(group_id)
+        rows = "".join(
+            f"<tr><td>{html.escape(e.accession)}.{e.version}</td><td>{html.escape(e.submission_id)}</td>"
+            f"<td>{html.escape(STATUS_WORDS.get(e.status, e.status))}</td></tr>"
+            for e in sorted(entries, key=lambda e: (e.accession, e.version))
+        )
+        listed = (
+            f"<table><caption>Unreleased entries of {html.escape(group.group_name if group else str(group_id))}"
+            "</caption><thead><tr><th>Accession</th><th>Submission ID</th><th>Status</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+            if entries
+            else "<p>You do not currently have any unreleased sequences awaiting review.</p>"
+        )
+        body = f"""<h1>Review pending submissions</h1>
+<p>This is the Loculus <strong>sandbox</strong>: a stand-in for the real review page of
+{html.escape(organism.display_name)}. Real Loculus processes the entries and lets the group approve
+them here; the sandbox has no processing, so entries stay as they were received.</p>
+{listed}"""
+        return page("Review pending submissions", body)
 
     @app.get("/")
     def home() -> Response:

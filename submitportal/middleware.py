@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
 from submitportal import form_stash, logs, signin
-from submitportal.loculus import client, instance
+from submitportal.loculus import client, instance, plain_words
 
 log = logging.getLogger("submitportal.signin")
 
@@ -91,15 +91,12 @@ class LoculusProblemMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, client.LoculusError) or isinstance(exception, client.Unauthorized):
             return None
-        log.warning(
-            "%s %s: Loculus problem %s %s (x-request-id %s)",
-            request.method,
-            request.path,
-            exception.status,
-            exception.title,
-            exception.request_id,
-        )
-        ctx = {"problem": exception, "retry_url": request.headers.get("HX-Current-URL") or request.get_full_path()}
+        said = plain_words.explain(exception, doing=f"{request.method} {request.path}")
+        ctx = {
+            "problem": exception,
+            "plain": said,
+            "retry_url": request.headers.get("HX-Current-URL") or request.get_full_path(),
+        }
         status = 503 if isinstance(exception, (client.BackendUnreachable, client.BackendFailed)) else 502
         if request.htmx:  # type: ignore[attr-defined]
             return render(request, "submitportal/loculus_problem.html#message", ctx, status=status)

@@ -22,7 +22,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from submitportal import drafts, file_names
-from submitportal.loculus import client
+from submitportal.loculus import client, plain_words
 from submitportal.models import Draft, ExtraFile
 
 log = logging.getLogger("submitportal.uploads")
@@ -176,6 +176,8 @@ def request_urls(token: str, group_id: int | None, files: list[ExtraFile]) -> tu
     multipart URLs (one call per part count). Returns the targets by file, and why the missing
     ones have none.
     """
+    if group_id is None:  # Loculus would answer "Required parameter 'groupId' is not present."
+        return {}, plain_words.NO_GROUP
     small = [f for f in files if f.size < settings.UPLOAD_MULTIPART_THRESHOLD]
     by_parts: dict[int, list[ExtraFile]] = defaultdict(list)
     for f in files:
@@ -201,7 +203,8 @@ def request_urls(token: str, group_id: int | None, files: list[ExtraFile]) -> tu
         except client.Unauthorized:
             raise  # the user signs in again; the middleware keeps the page
         except client.LoculusError as exc:
-            failure = f"Loculus did not hand out an upload address: {exc.detail}"
+            said = plain_words.explain(exc, doing="upload addresses")
+            failure = said or f"Loculus did not hand out an upload address: {exc.detail}"
             continue
         _learn_origins(answer, when="prepare")
         targets.update({f.pk: target for f, target in zip(batch, answer, strict=True)})
@@ -375,11 +378,12 @@ def _complete(token: str, uploads: list[ExtraFile], by_pk: dict[int, Finished]) 
             verdicts[upload.pk] = ""
         except client.Unauthorized:
             raise
-        except client.Rejected as exc:
-            done_before = "already been completed" in exc.detail
-            verdicts[upload.pk] = "" if done_before else f"Loculus could not put the parts together: {exc.detail}"
         except client.LoculusError as exc:
-            verdicts[upload.pk] = f"Loculus could not put the parts together: {exc.detail}"
+            if isinstance(exc, client.Rejected) and "already been completed" in exc.detail:
+                verdicts[upload.pk] = ""  # a retried report: the first one completed it
+                continue
+            said = plain_words.explain(exc, doing=f"completing the upload of {upload.path}")
+            verdicts[upload.pk] = said or f"Loculus could not put the parts together: {exc.detail}"
     return verdicts
 
 

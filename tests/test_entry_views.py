@@ -70,12 +70,32 @@ def problem(
         (
             problem(403, "User testuser is not a member of group(s) 1. Action not allowed.", client.Forbidden),
             400,
-            "Loculus did not allow this submission: User testuser is not a member of group(s) 1.",
+            "You are not (or no longer) a member of the submitting group (number 1). Please choose one of your "
+            "groups at the top of the page, or ask a group administrator to add you again.",
         ),
         (
             problem(404, "Group(s) 1 do(es) not exist.", client.NotFound),
             400,
-            "Loculus could not find what this submission refers to: Group(s) 1 do(es) not exist.",
+            "The submitting group (number 1) no longer exists in Loculus. Please choose another of your groups",
+        ),
+        (
+            problem(400, "Required parameter 'groupId' is not present.", client.Rejected),
+            400,
+            "No submitting group is chosen for this submission. Please choose your submitting group at the top",
+        ),
+        (
+            problem(
+                400,
+                "The date 'restrictedUntil' must be in the future, up to a maximum of 1 year from now.",
+                client.Rejected,
+            ),
+            400,
+            "The date until which the data are restricted must be from today to one year ahead.",
+        ),
+        (
+            problem(422, "The following file IDs do not exist: 0f2f4a4e-3c1b-4d59-9f0e-b6a0b0b0b0b0", client.Rejected),
+            400,
+            "Loculus no longer has an uploaded file (it deletes uploads that no submission uses after a few days).",
         ),
         (
             problem(400, "Sequence file has wrong extension.", client.Rejected),
@@ -103,6 +123,7 @@ def test_each_backend_problem_is_shown_in_words_and_the_form_keeps_its_values(
     signed_in: Client,
     form_url: str,
     monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
     error: client.LoculusError,
     status: int,
     shown: str,
@@ -114,6 +135,8 @@ def test_each_backend_problem_is_shown_in_words_and_the_form_keeps_its_values(
     response = signed_in.post(form_url, values_for_required_fields())
     page = html.unescape(response.content.decode())
     assert response.status_code == status
+    # The operator finds Loculus's own words in the log, whatever the user was shown.
+    assert any(error.detail in r.getMessage() and "req-123" in r.getMessage() for r in caplog.records)
     assert '<div class="problem" role="alert" id="problem">' in response.content.decode()
     assert shown in page
     assert "req-123" in page

@@ -182,7 +182,8 @@ def test_a_loculus_problem_page_shows_the_reference_of_its_lines(visitor: Client
     )
     problem, answer = records(console.getvalue())
     assert (
-        f" WARNING submitportal.signin request={reference}: GET /test-errors/loculus-fails: Loculus problem" in problem
+        f" WARNING submitportal.loculus request={reference}: Loculus answered GET /test-errors/loculus-fails with 500"
+        in problem
     )
     assert f" ERROR django.request request={reference}: Service Unavailable: /test-errors/loculus-fails" in answer
 

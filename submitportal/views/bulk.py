@@ -24,6 +24,7 @@ from submitportal.views.submission import (
     _terms,
     draft_or_404,
     found_message,
+    need_group,
     organism_or_404,
     start_or_continue,
 )
@@ -56,14 +57,15 @@ def bulk_form(request: HttpRequest, organism: str, draft_id: object) -> HttpResp
         return redirect("bulk-result", organism=organism, draft_id=draft.pk)
     token = signin.access_token(request)
     groups = client.get_user_groups(token)
+    if request.method == "POST":
+        keys = ["data_use_terms", "restricted_until", "confirmation-no-pii", "confirmation-INSDC-upload-terms"]
+        values = {key: request.POST.get(key, "") for key in keys}
+        draft = drafts.keep_values(draft, values)  # the ticks stay, whatever happens next
+    if not groups:
+        return need_group(request, draft, chosen_organism, posted=request.method == "POST")
     if request.method == "GET":
         expired = drafts.expire_stale_files(draft)
         return render(request, PAGE, _context(request, draft, groups, stale_count=expired))
-    if not groups:
-        return redirect("bulk-form", organism=organism, draft_id=draft.pk)
-    keys = ["data_use_terms", "restricted_until", "confirmation-no-pii", "confirmation-INSDC-upload-terms"]
-    values = {key: request.POST.get(key, "") for key in keys}
-    draft = drafts.keep_values(draft, values)
     errors: dict[str, str] = {}
     terms = _terms(values, errors)
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from submitportal import drafts, form_stash, signin, single_entry, uploads
-from submitportal.loculus import client, instance
+from submitportal.loculus import client, instance, plain_words
 from submitportal.models import Draft, ExtraFile, GroupChoice
 from submitportal.submit import SubmitRefused, submit_single_entry
 
@@ -50,6 +50,24 @@ def _chosen_group(request: HttpRequest, organism: str, groups: list[client.Group
 def _create_group_url(organism: str) -> str:
     website = instance.get_instance().website_url
     return f"{website}/user/createGroup?continueSubmissionOrganism={organism}"
+
+
+def need_group(request: HttpRequest, draft: Draft, organism: instance.Organism, *, posted: bool) -> HttpResponse:
+    """A draft's page for a user in no submitting group: the organism page's notice, the draft kept.
+
+    A POST (submit) is answered 409 and says nothing was sent; what it carried was kept by the caller.
+    """
+    counted = drafts.with_content(Draft.objects.filter(pk=draft.pk)).first()
+    ctx = {
+        "organism": organism,
+        "draft": draft,
+        "holds": drafts.holds(draft) if counted and drafts.has_content(counted) else "",
+        "create_group_url": _create_group_url(organism.key),
+        "problem": "Nothing was submitted: you are not in any submitting group. What you entered is kept."
+        if posted
+        else "",
+    }
+    return render(request, "submitportal/need_group.html", ctx, status=409 if posted else 200)
 
 
 def _template(request: HttpRequest, page: str, partial: str) -> str:
@@ -196,7 +214,14 @@ def entry_form(request: HttpRequest, organism: str, draft_id: object) -> HttpRes
         return redirect("entry-result", organism=organism, draft_id=draft.pk)
     token = signin.access_token(request)
     groups = client.get_user_groups(token)
+    if not groups:
+        if request.method == "POST":
+            values = {key: request.POST.get(key, "") for key in _form_keys(chosen_organism)}
+            _read_sequences(request, chosen_organism, values)
+            draft = drafts.keep_values(draft, values)
+        return need_group(request, draft, chosen_organism, posted=request.method == "POST")
     group = _ensure_group(request, draft, groups)
+    assert group is not None  # the user has groups
     if request.method == "GET":
         expired = drafts.expire_stale_files(draft)
         stashed = form_stash.take(request)
@@ -204,9 +229,19 @@ def entry_form(request: HttpRequest, organism: str, draft_id: object) -> HttpRes
             draft.values = {**draft.values, **{k: stashed.get(k, "") for k in stashed}}
         ctx = _form_context(request, draft, chosen_organism, groups, group, stale_count=expired)
         return render(request, FORM_TEMPLATE, ctx)
-    if group is None:
-        return redirect("entry-form", organism=organism, draft_id=draft.pk)
     return _submit_form(request, token, draft, chosen_organism, groups, group)
+
+
+def _form_keys(organism: instance.Organism) -> list[str]:
+    """What the single-entry form posts: its fields, sequences and terms."""
+    return [
+        *(f.name for f in single_entry.form_fields(organism)),
+        *(f"sequence-{s}" for s in organism.segments),
+        "data_use_terms",
+        "restricted_until",
+        NO_PII,
+        NO_INSDC,
+    ]
 
 
 def _read_sequences(
@@ -271,16 +306,7 @@ def _submit_form(
     groups: list[client.Group],
     group: client.Group,
 ) -> HttpResponse:
-    names = [f.name for f in single_entry.form_fields(organism)]
-    keys = [
-        *names,
-        *(f"sequence-{s}" for s in organism.segments),
-        "data_use_terms",
-        "restricted_until",
-        NO_PII,
-        NO_INSDC,
-    ]
-    values = {key: request.POST.get(key, "") for key in keys}
+    values = {key: request.POST.get(key, "") for key in _form_keys(organism)}
     sequences = _read_sequences(request, organism, values)
     draft = drafts.keep_values(draft, values)
     checked = single_entry.check_entry(organism, values, sequences)
@@ -330,7 +356,10 @@ def _status_for(exc: client.LoculusError) -> int:
 
 
 def _explain(exc: client.LoculusError) -> str:
-    """A backend problem in words, with Loculus's own detail."""
+    """A backend problem in words: plain words for those a user can cause, else with Loculus's own detail."""
+    said = plain_words.explain(exc, doing="a submission")  # logs the original
+    if said:
+        return said
     if isinstance(exc, client.BackendTimeout):
         return (
             f"Loculus did not answer in time ({exc.detail}) It may still have received the submission. "
@@ -399,6 +428,7 @@ def entry_result(request: HttpRequest, organism: str, draft_id: object) -> HttpR
         "organism": chosen_organism,
         "draft": draft,
         "entries": draft.result.get("entries", []),
+        "entry_count": len(draft.result.get("entries", [])),
         "files": list(draft.files.all()),
         "review_url": f"{loculus.website_url}/{organism}/submission/{group_id}/review",
     }
