@@ -77,7 +77,10 @@ def make_demo(ports: dict[str, int], database: Path, log: Path) -> Iterator[Demo
         "DATABASE_URL": f"sqlite:///{database}",
         "PYTHONUNBUFFERED": "1",
     }
-    for variable in ("LOCULUS_URL", "DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "S3_ORIGINS"):
+    # A user types `make demo` at a terminal; under `make test` the outer make's variables would make
+    # this make a sub-make, which prints "Entering/Leaving directory" around the output.
+    variables = ("LOCULUS_URL", "DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "S3_ORIGINS")
+    for variable in (*variables, "MAKELEVEL", "MAKEFLAGS", "MFLAGS"):
         env.pop(variable, None)
     terminal, tty = os.openpty()
 
