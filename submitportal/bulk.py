@@ -392,32 +392,31 @@ def _links_basis(
 
 
 def plans(draft: Draft, organism: Organism, check: BulkCheck | None) -> dict[str, linking.CategoryPlan] | None:
-    """How the draft's chosen extra files link to its entries, per category (None without valid metadata)."""
+    """How the draft's chosen extra files link to its entries, per category (None without valid metadata).
+
+    Judged afresh from the current check and files on every call: nothing about links is stored.
+    """
     basis = _links_basis(check)
     if basis is None:
         return None
     entry_ids, refs, has_columns = basis
-    files = list(draft.files.exclude(status=ExtraFile.Status.REFUSED).values_list("category", "path"))
+    files: dict[str, dict[str, str]] = {}
+    chosen = draft.files.exclude(status=ExtraFile.Status.REFUSED).values_list("category", "path", "status")
+    for category, path, status in chosen:
+        files.setdefault(category, {})[path] = status
     return {
         category.name: linking.plan(
-            category.name,
-            entry_ids,
-            refs,
-            has_columns.get(category.name, False),
-            [path for file_category, path in files if file_category == category.name],
+            category.name, entry_ids, refs, has_columns.get(category.name, False), files.get(category.name, {})
         )
         for category in organism.file_categories
     }
 
 
-def refusals_for(draft: Draft, organism: Organism, category: str, paths: list[str]) -> dict[str, str] | None:
-    """Why chosen files cannot belong to any entry (by path), or None while there is no valid metadata."""
-    basis = _links_basis(current_check(draft, organism))
-    if basis is None:
-        return None
-    entry_ids, refs, has_columns = basis
-    result = linking.plan(category, entry_ids, refs, has_columns.get(category, False), paths)
-    return result.unreferenced
+def current_plans(draft: Draft, organism: Organism) -> dict[str, linking.CategoryPlan]:
+    """The links of a bulk draft's extra files as they stand now ({} for a single entry or without valid metadata)."""
+    if draft.kind != Draft.Kind.BULK:
+        return {}
+    return plans(draft, organism, current_check(draft, organism)) or {}
 
 
 def page_state(draft: Draft, organism: Organism) -> dict[str, Any]:
@@ -450,7 +449,7 @@ def _ready_links(draft: Draft, organism: Organism, check: BulkCheck) -> list[fil
             )
         for path, targets in plan.linked.items():
             upload = by_path[(category, path)]
-            links.extend(files_protocol.FileLink(entry, category, name, upload.file_id) for entry, name in targets)
+            links.extend(files_protocol.FileLink(link.entry, category, link.name, upload.file_id) for link in targets)
         links.extend(files_protocol.FileLink(entry, category, name, file_id) for entry, name, file_id in plan.reused)
     return links
 

@@ -76,16 +76,14 @@ def _problem(path: str, size: int) -> str | None:
     return None
 
 
-def add_files(
-    draft: Draft, category: str, selected: list[Selected], refusals: dict[str, str] | None = None
-) -> list[ExtraFile] | None:
+def add_files(draft: Draft, category: str, selected: list[Selected]) -> list[ExtraFile] | None:
     """Record the chosen files (replacing any at the same path), refusing those Loculus would not take.
 
     No upload URL is asked for yet: the browser asks for them in batches just before it uploads
-    (prepare), because they expire after 30 minutes. `refusals` are reasons found by the caller
-    (e.g. a file that belongs to no entry), by path. None: the draft is no longer open.
+    (prepare), because they expire after 30 minutes. Which entry a file belongs to is not decided
+    here: that is judged from the current metadata whenever the page shows it (bulk.current_plans).
+    None: the draft is no longer open.
     """
-    refusals = refusals or {}
     chosen = {item.path: item for item in selected if not file_names.is_hidden(item.path)}
     with drafts.changing(draft) as locked:
         if locked.draft.status != Draft.Status.OPEN:
@@ -93,7 +91,7 @@ def add_files(
         ExtraFile.objects.filter(draft=draft, category=category, path__in=list(chosen)).delete()
         records = []
         for item in chosen.values():
-            problem = _problem(item.path, item.size) or refusals.get(item.path)
+            problem = _problem(item.path, item.size)
             records.append(
                 ExtraFile(
                     draft=locked.draft,

@@ -477,13 +477,14 @@ def test_an_unknown_file_category_is_a_clear_400_in_plain_text(signed_in: Client
     assert response["Content-Type"] == "text/plain; charset=utf-8"  # never read as HTML, whatever it holds
 
 
-def test_bulk_files_need_the_metadata_first(signed_in: Client, bulk_draft: Draft) -> None:
+def test_bulk_files_chosen_before_the_metadata_upload_and_wait_for_it(signed_in: Client, bulk_draft: Draft) -> None:
+    """The order is the user's: files first is fine; their rows say what they wait for, nothing is refused."""
     response = choose(signed_in, bulk_draft, [{"path": "s1/a.fq", "size": 1}])
-    assert response.headers["HX-Reswap"] == "none"
-    assert (
-        "Please add a valid metadata file first"
-        in json.loads(response.headers["HX-Trigger"])["uploadMessage"]["message"]
-    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "HX-Trigger" not in response.headers
+    assert "Waiting for valid metadata" in page
+    assert ExtraFile.objects.get(draft=bulk_draft).status == "pending"  # to be uploaded, not refused
 
 
 # --- Forged requests ----------------------------------------------------------------------------

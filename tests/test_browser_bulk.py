@@ -84,7 +84,7 @@ def test_a_folder_with_one_subfolder_per_id_is_linked_and_submitted(
     page.get_by_label("Upload folder for Raw reads").set_input_files(tmp_path / "reads")
     for path in ["s1/r1.fq", "s1/r2.fq", "s2/r1.fq"]:
         expect(status(page, "rawReads", path)).to_have_text("✓")
-    expect(page.locator("#links-rawReads")).to_contain_text("3 files linked to entries.")
+    expect(page.locator("#links-rawReads")).to_contain_text("✓ 3 files uploaded and linked to metadata!")
     submit(page)
     (record,) = loculus_any.submissions()
     assert links_of(record) == {"s1": ["r1.fq", "r2.fq"], "s2": ["r1.fq"], "s3": []}
@@ -156,7 +156,11 @@ def test_xlsx_metadata_is_accepted(page: Page, live_server: Any, loculus: Runnin
 @pytest.mark.parametrize(
     ("problem", "shown"),
     [
-        ("subfolder", "No entry has the ID of these folders, so their files were not uploaded: “s9”."),
+        (
+            "subfolder",
+            "No entry has the ID of these folders, so their files belong to no entry: “s9”. "
+            "Remove them, or add those IDs to the metadata.",
+        ),
         ("missing fasta id", "s3"),
         ("duplicate id", "s1"),
     ],
@@ -175,9 +179,10 @@ def test_problems_are_shown_before_upload_and_nothing_is_submitted(
         write(tmp_path / "reads" / "s9" / "b.fq", b"@b\nA\n+\nI\n")
         page.get_by_label("Upload folder for Raw reads").set_input_files(tmp_path / "reads")
         expect(page.locator("[data-upload-message]")).to_have_text(shown)
-        expect(status(page, "rawReads", "s9/b.fq")).to_have_text("✗")
         expect(status(page, "rawReads", "s1/a.fq")).to_have_text("✓")
-        assert not ExtraFile.objects.get(path="s9/b.fq").file_id  # never sent to S3
+        expect(status(page, "rawReads", "s9/b.fq")).to_have_text("✓")  # uploaded, but linked to no entry:
+        stray = page.locator("tr", has=status(page, "rawReads", "s9/b.fq")).locator("td.file-link")
+        expect(stray).to_have_text("⚠ Not linked: The folder “s9” matches no ID in the metadata.")
     else:
         checks = page.locator("#file-checks")
         expect(checks).to_contain_text("1 error")
@@ -187,6 +192,10 @@ def test_problems_are_shown_before_upload_and_nothing_is_submitted(
     page.get_by_role("button", name="Upload and proceed to Approval").click()
     page.get_by_role("button", name="Continue under Open terms").click()
     expect(page.locator("#problem")).to_be_visible()
+    if problem == "subfolder":
+        expect(page.locator("#problem")).to_contain_text(
+            "The following rawReads files were uploaded but not referenced in metadata: s9/b.fq."
+        )
     assert loculus.submissions() == []
 
 
@@ -316,7 +325,7 @@ def test_two_tabs_on_one_draft_keep_everything_each_of_them_sent(
         tab.reload()
         for path in ["s1/r1.fq", "s2/r2.fq", "s3/r3.fq"]:
             expect(status(tab, "rawReads", path)).to_have_text("✓")
-        expect(tab.locator("#links-rawReads")).to_contain_text("3 files linked to entries.")
+        expect(tab.locator("#links-rawReads")).to_contain_text("✓ 3 files uploaded and linked to metadata!")
 
     # One tab submits; the other, still showing the form, is taken to the same result.
     submit(other)

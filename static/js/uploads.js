@@ -521,11 +521,6 @@ document.addEventListener("change", (event) => {
 });
 
 document.addEventListener("click", (event) => {
-  const one = event.target.closest("[data-cancel]");
-  if (one) {
-    const job = jobs.get(one.closest("[data-file-row]").id);
-    if (job) cancel(job, "Cancelled. Retry starts the upload again.");
-  }
   const all = event.target.closest("[data-cancel-all]");
   if (all) {
     const category = all.closest("[data-upload-category]").dataset.uploadCategory;
@@ -533,7 +528,7 @@ document.addEventListener("click", (event) => {
   }
 });
 
-// A row being removed stops its upload first.
+// A row being removed (Remove, or Cancel while it uploads) stops its upload first.
 document.addEventListener("htmx:beforeRequest", (event) => {
   if (event.detail.elt.matches?.("[data-remove]")) {
     const row = event.detail.elt.closest("[data-file-row]");
@@ -615,6 +610,14 @@ document.addEventListener("drop", (event) => {
 // The file goes as the request body itself, not wrapped in a multipart form: the portal then
 // receives a gigabyte at the speed of the network and the disk (upload_handlers.receive_raw). The
 // form stays a plain multipart form for browsers without script.
+//
+// The metadata and the sequence file are sent at once and answer in any order. An answer whose form
+// was meanwhile replaced by the other's still goes to the page's current #data-files (htmx would
+// swap it into the replaced one, out of sight). Each answer shows the files as they were when it
+// was made (data-version): an older one never replaces a newer one, but its own refusal, if any,
+// is still shown next to its file. This runs in the extension (hx-ext on #data-files), which htmx
+// asks about every event there, even once that element is no longer in the page (no event of it
+// then reaches the document).
 htmx.defineExtension("raw-file", {
   encodeParameters(xhr, parameters, elt) {
     const file = elt.querySelector('input[type="file"]')?.files[0];
@@ -622,6 +625,24 @@ htmx.defineExtension("raw-file", {
     xhr.setRequestHeader("Content-Type", "application/octet-stream");
     xhr.setRequestHeader("X-File-Name", encodeURIComponent(file.name));
     return file;
+  },
+  onEvent(name, event) {
+    if (name !== "htmx:beforeSwap" || !event.detail.xhr || event.detail.xhr.status !== 200) return true;
+    const shown = document.getElementById("data-files");
+    if (!shown) return true;
+    event.detail.target = shown;
+    const answer = new DOMParser().parseFromString(event.detail.serverResponse, "text/html");
+    const incoming = answer.getElementById("data-files");
+    if (!incoming || Number(incoming.dataset.version) >= Number(shown.dataset.version || 0)) return true;
+    event.detail.shouldSwap = false;
+    for (const error of incoming.querySelectorAll("[data-progress-form] .field-error")) {
+      const input = error.closest("form").querySelector('input[type="file"]');
+      const form = document.getElementById(input.id)?.closest("form");
+      if (!form) continue;
+      form.querySelector(".field-error")?.remove();
+      form.append(document.importNode(error, true));
+    }
+    return true;
   },
 });
 

@@ -24,6 +24,24 @@ def get(mapping: Any, key: str) -> Any:
 
 
 @register.filter
+def linked_in(plan: Any, state: str) -> list[str]:
+    """The paths of a link plan's linked files whose upload is in this state (linking.CategoryPlan.linked_in)."""
+    return plan.linked_in(state) if plan else []
+
+
+FIRST_NAMES = 10
+
+
+@register.filter
+def first_names(names: Any) -> str:
+    """The first few of many names (a list, or a dict's keys), and how many more: a summary names what it counts."""
+    names = list(names)
+    shown = ", ".join(str(name) for name in names[:FIRST_NAMES])
+    more = len(names) - FIRST_NAMES
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
+@register.filter
 def tojson(value: Any) -> str:
     """JSON for a data- attribute; the template's autoescaping makes it safe inside quotes."""
     return json.dumps(value, separators=(",", ":"))

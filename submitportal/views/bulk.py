@@ -40,8 +40,11 @@ def new_bulk(request: HttpRequest, organism: str) -> HttpResponse:
 
 def _context(request: HttpRequest, draft: Draft, groups: list[client.Group], **extra: Any) -> dict[str, Any]:
     organism = organism_or_404(draft.organism)
+    # When the draft last changed, read before its files: this page shows files at least this new
+    # (uploads.js lets no older answer replace a newer one when two files are sent at once).
+    version = int(draft.updated_at.timestamp() * 1_000_000)
     group = _ensure_group(request, draft, groups)
-    ctx = _form_context(request, draft, organism, groups, group, **extra)
+    ctx = _form_context(request, draft, organism, groups, group, files_version=version, **extra)
     ctx.update(bulk.page_state(draft, organism))
     return ctx
 

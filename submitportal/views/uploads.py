@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -20,7 +21,6 @@ from submitportal.models import Draft, ExtraFile
 from submitportal.views.submission import draft_or_404, organism_or_404
 
 ROWS = "submitportal/_extra_files.html#file-rows"
-ROW = "submitportal/_extra_files.html#file-row"
 ROWS_OOB = "submitportal/_extra_files.html#file-rows-oob"
 CLOSED = "This draft has been submitted; it takes no more files."
 log = logging.getLogger("submitportal.uploads")
@@ -61,34 +61,41 @@ def add_files(request: HttpRequest, draft_id: object, category: str) -> HttpResp
         ]
     except json_bodies.BadBody as exc:
         return _refused(request, exc)
-    refusals: dict[str, str] = {}
-    if draft.kind == Draft.Kind.BULK:
-        found = bulk.refusals_for(draft, organism, category, [item.path for item in selected])
-        if found is None:
-            return _message(
-                category, "Please add a valid metadata file first: it says which files belong to which entry."
-            )
-        refusals = found
-    records = uploads.add_files(draft, category, selected, refusals)
+    records = uploads.add_files(draft, category, selected)
     if records is None:
         return _plain(CLOSED, 409)
     # The browser lists files in the order it read them; the page lists them by path.
     records.sort(key=lambda upload: file_names.path_order(upload.path))
-    ctx = {"files": records, "draft": draft, "oob_plan": _plan(draft, organism, category), "oob_category": category}
+    ctx = _rows_context(draft, organism, records, {category})
     response = render(request, ROWS, ctx)
-    folders = sorted({path.split("/")[0] for path, reason in refusals.items() if "matches no ID" in reason})
-    if folders:
-        names = ", ".join(f"“{name}”" for name in folders[:10]) + (" …" if len(folders) > 10 else "")
-        response["HX-Trigger"] = _event(
-            category, f"No entry has the ID of these folders, so their files were not uploaded: {names}."
-        )
+    message = _unlinked_message(ctx["plans"].get(category), {upload.path for upload in records})
+    if message:
+        response["HX-Trigger"] = _event(category, message)
     return response
 
 
-def _plan(draft: Draft, organism: Organism, category: str) -> linking.CategoryPlan | None:
-    if draft.kind != Draft.Kind.BULK:
-        return None
-    return (bulk.plans(draft, organism, bulk.current_check(draft, organism)) or {}).get(category)
+def _rows_context(draft: Draft, organism: Organism, files: list[ExtraFile], categories: set[str]) -> dict[str, Any]:
+    """What file rows need: for a bulk draft, each file's links as they stand now, and the summaries
+    of the categories whose counts these rows change (swapped in beside the rows)."""
+    plans = bulk.current_plans(draft, organism)
+    summaries = [(category, plans[category]) for category in sorted(categories) if category in plans]
+    return {"files": files, "draft": draft, "plans": plans, "oob_plans": summaries}
+
+
+def _unlinked_message(plan: linking.CategoryPlan | None, chosen: set[str]) -> str:
+    """Said next to the inputs when just-chosen folders match no entry: the likeliest wrong choice."""
+    if plan is None:
+        return ""
+    folders = sorted(
+        {path.split("/")[0] for path, why in plan.unreferenced.items() if path in chosen and "matches no ID" in why}
+    )
+    if not folders:
+        return ""
+    names = ", ".join(f"“{name}”" for name in folders[:10]) + (" …" if len(folders) > 10 else "")
+    return (
+        f"No entry has the ID of these folders, so their files belong to no entry: {names}. "
+        "Remove them, or add those IDs to the metadata."
+    )
 
 
 def _event(category: str, message: str) -> str:
@@ -134,7 +141,7 @@ def _target(upload: ExtraFile) -> dict[str, object]:
 @require_GET
 def file_row(request: HttpRequest, draft_id: object, file_pk: int) -> HttpResponse:
     upload = _file(request, draft_id, file_pk)
-    return render(request, ROW, {"file": upload, "draft": upload.draft})
+    return _rows(request, upload.draft, [upload])
 
 
 @login_required
@@ -152,7 +159,7 @@ def file_done(request: HttpRequest, draft_id: object, file_pk: int) -> HttpRespo
     now = uploads.mark_uploaded(signin.access_token(request), upload.draft, [report])
     if not now:
         return HttpResponse("")  # removed meanwhile: so is its row
-    return render(request, ROW, {"file": now[0], "draft": upload.draft})
+    return _rows(request, upload.draft, now)
 
 
 @login_required
@@ -165,7 +172,7 @@ def files_done(request: HttpRequest, draft_id: object) -> HttpResponse:
     except json_bodies.BadBody as exc:
         return _refused(request, exc)
     done = uploads.mark_uploaded(signin.access_token(request), draft, reports)
-    return render(request, ROWS_OOB, {"files": done, "draft": draft})
+    return _rows(request, draft, done, template=ROWS_OOB)
 
 
 @login_required
@@ -175,7 +182,7 @@ def file_failed(request: HttpRequest, draft_id: object, file_pk: int) -> HttpRes
     reason = request.POST.get("reason", "")[:1000].strip() or "The upload failed."
     uploads.mark_failed(upload.draft, upload.pk, reason)
     upload.refresh_from_db()
-    return render(request, ROW, {"file": upload, "draft": upload.draft})
+    return _rows(request, upload.draft, [upload])
 
 
 @login_required
@@ -184,7 +191,7 @@ def file_retry(request: HttpRequest, draft_id: object, file_pk: int) -> HttpResp
     upload = _file(request, draft_id, file_pk)
     uploads.retry(upload.draft, upload.pk)
     upload.refresh_from_db()
-    return render(request, ROW, {"file": upload, "draft": upload.draft})
+    return _rows(request, upload.draft, [upload])
 
 
 @login_required
@@ -193,8 +200,11 @@ def file_remove(request: HttpRequest, draft_id: object, file_pk: int) -> HttpRes
     upload = _file(request, draft_id, file_pk)
     draft, category = upload.draft, upload.category
     if not uploads.remove(draft, upload.pk):
-        return render(request, ROW, {"file": upload, "draft": draft})
-    plan = _plan(draft, organism_or_404(draft.organism), category)
-    if plan is None:
-        return HttpResponse("")
-    return render(request, ROWS, {"files": [], "draft": draft, "oob_plan": plan, "oob_category": category})
+        return _rows(request, draft, [upload])
+    return render(request, ROWS, _rows_context(draft, organism_or_404(draft.organism), [], {category}))
+
+
+def _rows(request: HttpRequest, draft: Draft, files: list[ExtraFile], template: str = ROWS) -> HttpResponse:
+    """The files' rows as they stand now, with their categories' link summaries beside them."""
+    organism = organism_or_404(draft.organism)
+    return render(request, template, _rows_context(draft, organism, files, {f.category for f in files}))
