@@ -45,7 +45,7 @@ class CategoryPlan:
     reused: list[tuple[str, str, str]] = field(default_factory=list)  # (entry id, name, Loculus file id)
     by_column: list[str] = field(default_factory=list)  # entries whose cell names their files
     by_folder: list[str] = field(default_factory=list)  # entries with files from their subfolder
-    without_files: int = 0  # entries with no file of this category
+    without_files: list[str] = field(default_factory=list)  # entries with no file of this category
     states: dict[str, str] = field(default_factory=dict)  # path → upload state, as the rows show it
 
     @property
@@ -91,7 +91,7 @@ def plan(
     result.missing = [path for path in named if path not in files]
     result.by_column = [entry for entry in entry_ids if entry in naming]
     result.by_folder = [entry for entry in entry_ids if entry in from_folder]
-    result.without_files = len(ids) - len(naming | from_folder)
+    result.without_files = [entry for entry in entry_ids if entry not in naming and entry not in from_folder]
     return result
 
 

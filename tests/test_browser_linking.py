@@ -49,7 +49,7 @@ def test_the_templates_empty_files_column_still_takes_the_subfolders_and_each_en
     expect(summary).to_contain_text(
         "1 entry takes its files from the subfolder named after its ID (the files.rawReads cell is empty): s1."
     )
-    expect(summary).to_contain_text("1 entry has no files in this category.")
+    expect(summary).to_contain_text("1 entry has no files in this category: s3.")
     expect(summary).to_contain_text("✓ 3 files uploaded and linked to metadata!")
     expect(summary).not_to_contain_text("⚠")
     submit(page)

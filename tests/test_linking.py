@@ -26,7 +26,7 @@ def test_a_column_links_names_and_paths_and_reuses_file_ids() -> None:
         "an entry's ID. Name it in the metadata (as its name, or as name::path), or remove it."
     }
     assert result.missing == []
-    assert (result.by_column, result.by_folder, result.without_files) == (["s1", "s2"], [], 1)
+    assert (result.by_column, result.by_folder, result.without_files) == (["s1", "s2"], [], ["s3"])
 
 
 def test_a_file_named_by_two_entries_is_linked_to_both() -> None:
@@ -52,7 +52,7 @@ def test_without_a_column_each_subfolder_is_an_entry() -> None:
         "s1/b.fq": [Link("s1", "b.fq", FOLDER)],
         "s3/c.fq": [Link("s3", "c.fq", FOLDER)],
     }
-    assert (result.by_column, result.by_folder, result.without_files) == ([], ["s1", "s3"], 1)
+    assert (result.by_column, result.by_folder, result.without_files) == ([], ["s1", "s3"], ["s2"])
     assert not result.blocking
 
 
@@ -70,7 +70,7 @@ def test_an_empty_cell_takes_the_entrys_subfolder_while_a_filled_cell_decides_fo
         "s2/extra.fq": "Entry “s2” names its files in the files.rawReads column, and this file is not among them. "
         "Name it there (as name::path), or empty that cell to take every file of the folder “s2”."
     }
-    assert (result.by_column, result.by_folder, result.without_files) == (["s2"], ["s1", "s3"], 0)
+    assert (result.by_column, result.by_folder, result.without_files) == (["s2"], ["s1", "s3"], [])
 
 
 def test_an_empty_column_with_every_file_in_subfolders_links_them_all() -> None:
