@@ -610,7 +610,10 @@ def _open_xlsx(path: Path, name: str, limits: Limits) -> MetadataTable:
             path = Path(temporary.name)
         _check_workbook_parts(path, name, limits)
         try:
-            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            # A file object, not a path: openpyxl refuses a path by its extension (an .xlsx named .xls).
+            source = path.open("rb")
+            resources.append(source)
+            workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
         except Exception as exc:  # noqa: BLE001 - a hostile or broken file can make openpyxl raise almost anything
             log.info("%s: not read as a workbook: %r", short(name), exc)
             raise _not_a_workbook(name, _reason(exc)) from None
