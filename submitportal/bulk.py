@@ -51,7 +51,7 @@ def _extension_problem(kind: str, name: str) -> str | None:
         )
     if kind == "metadata" and not inner.lower().endswith(METADATA_EXTENSIONS):
         return (
-            f"“{short(name)}” is not a metadata table this portal reads. Metadata files must be .tsv, .csv, .xlsx or .xls, "
+            f"“{short(name)}” is not a metadata table this portal reads. Metadata must be .tsv, .csv, .xlsx or .xls, "
             f"optionally compressed with {COMPRESSIONS}."
         )
     return None
