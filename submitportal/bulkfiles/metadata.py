@@ -651,6 +651,16 @@ def _not_an_xls(name: str, reason: str) -> UnreadableFile:
     )
 
 
+class _Discard:
+    """Where xlrd writes its remarks on a file: nowhere (a damaged file could make it write without end)."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
 class _Book:
     """Closes an xlrd workbook as the table's other resources are closed."""
 
@@ -692,9 +702,7 @@ def _open_xls(path: Path, name: str, limits: Limits) -> MetadataTable:
         if not head:
             raise _not_an_xls(name, "it is empty")
         try:
-            book = xlrd.open_workbook(
-                str(path), logfile=io.StringIO(), on_demand=True, ragged_rows=True, use_mmap=False
-            )
+            book = xlrd.open_workbook(str(path), logfile=_Discard(), on_demand=True, ragged_rows=True, use_mmap=False)
         except Exception as exc:  # noqa: BLE001 - a broken or hostile file can make xlrd raise almost anything
             log.info("%s: not read as an .xls workbook: %r", short(name), exc)
             if not head.startswith(_OLE2_MAGIC):
