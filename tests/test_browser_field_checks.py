@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from sandbox.launcher import RunningSandbox
@@ -53,6 +54,9 @@ def test_the_form_shows_a_date_error_beside_the_date_and_a_warning_before_sendin
     expect(date_field(page).locator(".field-error")).to_have_count(0)
     expect(page.locator("#warning-summary")).to_contain_text("Please check 1 value")
     assert loculus.submissions() == []
+    results = Axe().run(page)
+    serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == [], results.generate_report()
     tick_terms_and_submit(page)
     page.get_by_role("button", name="Continue under Open terms").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your submission reached Loculus sandbox")
