@@ -7,7 +7,8 @@ Dates follow the pipeline's `parse_and_assert_past_date` (preprocessing/nextclad
 `YYYY-MM-DD` is fine, `YYYY-MM` and `YYYY` are taken with a warning (the pipeline assumes the 1st, or
 January 1st), anything else is an error ("Date format is not recognized"), and so is a date after today
 (UTC): "is in the future". Values outside a field's list of options are warnings: the backend stores
-free text, and the form on the Loculus website accepts it.
+free text, and the form on the Loculus website accepts it. (An instance whose pipeline runs
+`process_options` on a field refuses them there; /loculus-info does not say which fields it does.)
 """
 
 from __future__ import annotations
