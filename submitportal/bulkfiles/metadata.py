@@ -737,19 +737,23 @@ def _open_xls(path: Path, name: str, limits: Limits) -> MetadataTable:
 
 def _xls_rows(sheet: Any, datemode: int) -> Iterator[Row]:
     """The rows of an xlrd sheet that hold a value, numbered as in the sheet (ragged: no padding is made)."""
+    import xlrd
+
+    empty = (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK)
     for index in range(sheet.nrows):
-        values = [_xls_text(cell, datemode) for cell in sheet.row(index)]
-        while values and not values[-1]:
-            values.pop()
-        if values:
-            yield Row(index + 1, index + 1, values)
+        kinds = sheet.row_types(index)
+        end = len(kinds)
+        while end and kinds[end - 1] in empty:
+            end -= 1
+        if end:
+            cells = zip(kinds[:end], sheet.row_values(index, 0, end), strict=True)
+            yield Row(index + 1, index + 1, [_xls_text(kind, value, datemode) if kind else "" for kind, value in cells])
 
 
-def _xls_text(cell: Any, datemode: int) -> str:
+def _xls_text(kind: int, value: Any, datemode: int) -> str:
     """An xlrd cell as `cell_text` renders an openpyxl one (and the website its own)."""
     import xlrd
 
-    kind, value = cell.ctype, cell.value
     if kind == xlrd.XL_CELL_TEXT:
         return value.strip()
     if kind == xlrd.XL_CELL_NUMBER:
