@@ -35,7 +35,7 @@ from submitportal.submit import SubmitRefused, claim, ready_files, record_result
 log = logging.getLogger("submitportal.bulk")
 
 SEQUENCE_EXTENSIONS = (".fa", ".fasta", ".fas", ".fna", ".seq")
-METADATA_EXTENSIONS = (".tsv", ".csv", ".xlsx")
+METADATA_EXTENSIONS = (".tsv", ".csv", ".xlsx", ".xls")
 COMPRESSIONS = ".gz, .zst, .xz, .bz2 or .zip"
 
 
@@ -51,7 +51,7 @@ def _extension_problem(kind: str, name: str) -> str | None:
         )
     if kind == "metadata" and not inner.lower().endswith(METADATA_EXTENSIONS):
         return (
-            f"“{short(name)}” is not a metadata table this portal reads. Metadata files must be .tsv, .csv or .xlsx, "
+            f"“{short(name)}” is not a metadata table this portal reads. Metadata must be .tsv, .csv, .xlsx or .xls, "
             f"optionally compressed with {COMPRESSIONS}."
         )
     return None

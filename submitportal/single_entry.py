@@ -6,10 +6,12 @@ Plain Python (no Django), so it can be tested alone. The layout mirrors the Locu
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
+from submitportal.bulkfiles.field_checks import check_value
 from submitportal.loculus.instance import FASTA_IDS_FIELD, ID_FIELD, InputField, Organism
 
 # Letters (IUPAC codes, any case), gaps and stop/unknown markers. Anything else is surely a mistake.
@@ -109,8 +111,17 @@ class Entry:
 
 @dataclass
 class Checked:
+    """`entry` is None when there are `errors`. `warnings` (a partial date, a value outside the options)
+    never block: Loculus takes such values, but the user should see them once before submitting."""
+
     entry: Entry | None
     errors: dict[str, str] = field(default_factory=dict)
+    warnings: dict[str, str] = field(default_factory=dict)
+
+    def warnings_key(self) -> str:
+        """Names these warnings (values and words): the form submits once the user has seen the same ones."""
+        text = "\n".join(f"{name}\t{message}" for name, message in sorted(self.warnings.items()))
+        return hashlib.sha256(text.encode()).hexdigest()[:32] if self.warnings else ""
 
 
 def sequence_label(organism: Organism, segment: str) -> str:
@@ -118,8 +129,12 @@ def sequence_label(organism: Organism, segment: str) -> str:
 
 
 def check_entry(organism: Organism, values: Mapping[str, str], sequences: Mapping[str, ParsedSequence]) -> Checked:
-    """Everything Loculus or its pipeline would refuse in a single entry, keyed by the field it concerns."""
+    """Everything Loculus or its pipeline would refuse in a single entry, keyed by the field it concerns.
+
+    Dates and options are judged as in the bulk check (`field_checks`), with the same words.
+    """
     errors: dict[str, str] = {}
+    warnings: dict[str, str] = {}
     cleaned = {f.name: (values.get(f.name) or "").strip() for f in form_fields(organism)}
     submission_id = cleaned.get(ID_FIELD, "")
     for input_field in form_fields(organism):
@@ -130,6 +145,8 @@ def check_entry(organism: Organism, values: Mapping[str, str], sequences: Mappin
                 errors[ID_FIELD] = "The ID may not contain spaces or other whitespace."
         elif input_field.required and not cleaned[input_field.name]:
             errors[input_field.name] = f"{input_field.display_name} is required."
+        elif (found := check_value(input_field, cleaned[input_field.name])) is not None:
+            (errors if found.level == "error" else warnings)[input_field.name] = found.message
     filled: list[tuple[str, str]] = []
     for segment in organism.segments:
         parsed = sequences.get(segment) or ParsedSequence()
@@ -145,7 +162,7 @@ def check_entry(organism: Organism, values: Mapping[str, str], sequences: Mappin
             else "Please enter sequence data."
         )
     if errors:
-        return Checked(None, errors)
+        return Checked(None, errors, warnings)
     if organism.is_multi_segment:
         records = tuple((f"{submission_id}_{segment}", sequence) for segment, sequence in filled)
         fasta_ids = tuple(fasta_id for fasta_id, _ in records)
@@ -153,4 +170,4 @@ def check_entry(organism: Organism, values: Mapping[str, str], sequences: Mappin
         records = tuple((submission_id, sequence) for _, sequence in filled)
         fasta_ids = ()
     metadata = {name: value for name, value in cleaned.items() if name != ID_FIELD}
-    return Checked(Entry(submission_id, metadata, records, fasta_ids))
+    return Checked(Entry(submission_id, metadata, records, fasta_ids), warnings=warnings)

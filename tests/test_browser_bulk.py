@@ -145,7 +145,10 @@ def test_xlsx_metadata_is_accepted(page: Page, live_server: Any, loculus: Runnin
     fasta = write(tmp_path / "sequences.fasta", FASTA.encode())
     open_bulk(page, live_server, "ebola-sudan")
     choose_data_files(page, tmp_path / "metadata.xlsx", fasta)
-    expect(page.locator("#file-checks")).to_contain_text("no problems found")
+    # As on the Loculus website: the sheet "Data" is read, and the other sheet is named in a warning.
+    checks = page.locator("#file-checks")
+    expect(checks).to_contain_text("0 errors and 1 warning")
+    expect(checks).to_contain_text("“metadata.xlsx” contains 2 sheets, only the “Data” sheet (3 rows) was processed.")
     submit(page)
     (record,) = loculus.submissions()
     header, first, *_ = Path(record["metadataFile"]["path"]).read_text().splitlines()

@@ -66,8 +66,9 @@ def open_form(page: Page, live_server: Any, organism: str) -> None:
 
 def fill_required(page: Page, organism: str, submission_id: str) -> None:
     for field in instance.get_instance().organisms[organism].required_fields:
-        value = submission_id if field.name == "id" else (field.example or field.options[0] if field.options else "x")
-        page.locator(f"#field-{field.name}").fill(value or "x")
+        # The field's example where it has one (a date must be a date), else its first option, else "x".
+        value = submission_id if field.name == "id" else (field.example or (field.options[0] if field.options else "x"))
+        page.locator(f"#field-{field.name}").fill(value)
 
 
 def accept_terms_and_submit(page: Page) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -184,3 +185,19 @@ def test_prepared_metadata_is_not_used_once_it_no_longer_fits(
     signed_in.post(f"/drafts/{third.pk}/bulk/metadata/discard", HTTP_HX_REQUEST="true")
     assert not BulkCheck.objects.filter(draft=third).exists()
     assert not default_storage.exists(prepared)
+
+
+def test_xls_metadata_is_checked_and_sent_to_loculus_as_tsv(
+    signed_in: Client, loculus: RunningSandbox, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.LOCULUS_FILES_PROTOCOL = "metadataColumns"
+    signed_in.get("/ebola-sudan/submission/bulk/")
+    draft = Draft.objects.get()
+    upload(signed_in, draft, "sequences", "sequences.fasta", FASTA)
+    xls = (Path(__file__).parent / "bulkfiles" / "fixtures" / "one_entry.xls").read_bytes()
+    page = upload(signed_in, draft, "metadata", "metadata.xls", xls)
+    assert "1 entry and 1 sequence checked: no problems found." in page
+    assert submit_capturing(signed_in, draft, monkeypatch).decode().splitlines() == [
+        "id\tsampleCollectionDate\tgeoLocCountry\tfiles.rawReads",
+        "s1\t2024-01-05\tUganda\t",
+    ]

@@ -272,3 +272,84 @@ def test_autosave_changes_only_what_it_was_sent(signed_in: Client, form_url: str
         "",
         "on",
     )
+
+
+# --- dates and options, judged as in the bulk check (issue 18, item 6) ---
+
+
+def page_text(response: Any) -> str:
+    return html.unescape(response.content.decode())
+
+
+def test_a_date_loculus_cannot_read_blocks_the_submit_with_the_message_beside_the_field(
+    signed_in: Client, form_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(client, "submit", lambda *a, **k: pytest.fail("submitted a date Loculus cannot read"))
+    values = {**values_for_required_fields(), "sampleCollectionDate": "18/03/2024"}
+    response = signed_in.post(form_url, values)
+    page = page_text(response)
+    message = (
+        "Collection date (“sampleCollectionDate”) “18/03/2024”: the date format is not recognized. Loculus reads "
+        "dates as YYYY-MM-DD (e.g. 2024-03-18), or YYYY-MM or YYYY when the day or month is not known. "
+        "Did you mean 2024-03-18?"
+    )
+    assert response.status_code == 400
+    assert f'<p class="field-error" id="error-sampleCollectionDate">{message}</p>' in page
+    assert 'value="18/03/2024"' in page  # what they typed is kept
+    assert Draft.objects.get().values["sampleCollectionDate"] == "18/03/2024"
+
+
+@pytest.mark.parametrize("value", ["2024-13-01", "2999-01-01"])
+def test_an_impossible_or_future_date_blocks_the_submit(
+    signed_in: Client, form_url: str, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setattr(client, "submit", lambda *a, **k: pytest.fail("submitted a date the pipeline refuses"))
+    response = signed_in.post(form_url, {**values_for_required_fields(), "sampleCollectionDate": value})
+    assert response.status_code == 400
+    expected = "the date format is not recognized" if value == "2024-13-01" else "is in the future"
+    assert expected in page_text(response).split('id="error-sampleCollectionDate">')[1].split("</p>")[0]
+
+
+def test_warnings_are_shown_beside_their_fields_once_and_the_second_submit_sends_the_entry(
+    signed_in: Client, form_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[str] = []
+
+    def accept(token: str, organism: str, **kwargs: Any) -> list[client.SubmittedEntry]:
+        sent.append(kwargs["metadata"].stream.read().decode())
+        return [client.SubmittedEntry("LOC_000001Y", 1, "sample-7")]
+
+    monkeypatch.setattr(client, "submit", accept)
+    values = {**values_for_required_fields(), "sampleCollectionDate": "2024-03", "geoLocCountry": "Ugnda"}
+    first = signed_in.post(form_url, values)
+    page = page_text(first)
+    assert first.status_code == 200
+    assert sent == []
+    assert (
+        '<p class="field-warning" id="warning-geoLocCountry"><span class="visually-hidden">Warning: </span>'
+        "“Ugnda” is not one of the listed values of Collection country (“geoLocCountry”). Loculus accepts it "
+        "as free text, but please check it.</p>"
+    ) in page
+    assert (
+        "Collection date (“sampleCollectionDate”) “2024-03”: the day is missing. Loculus will assume the 1st "
+        "(2024-03-01); if you know the day, please give the full date (YYYY-MM-DD)."
+    ) in page
+    assert "Please check 2 values" in page
+    assert 'value="Ugnda"' in page and 'value="2024-03"' in page
+    seen = page.split('name="warnings_seen" value="')[1].split('"')[0]
+    # The same values again, with the warnings seen: the entry goes out as typed.
+    second = signed_in.post(form_url, {**values, "warnings_seen": seen})
+    assert second.status_code == 302
+    assert len(sent) == 1 and "\t2024-03\t" in sent[0] and "Ugnda" in sent[0]
+
+
+def test_a_changed_value_with_a_new_warning_is_shown_again(
+    signed_in: Client, form_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(client, "submit", lambda *a, **k: pytest.fail("submitted past an unseen warning"))
+    values = {**values_for_required_fields(), "geoLocCountry": "Ugnda"}
+    page = page_text(signed_in.post(form_url, values))
+    seen = page.split('name="warnings_seen" value="')[1].split('"')[0]
+    again = signed_in.post(form_url, {**values, "geoLocCountry": "Ugandaa", "warnings_seen": seen})
+    assert again.status_code == 200
+    assert "“Ugandaa” is not one of the listed values of Collection country" in page_text(again)

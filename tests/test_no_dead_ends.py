@@ -167,7 +167,7 @@ def test_the_pages_of_an_organism_without_consensus_sequences_never_speak_of_fas
     for shown in [text(p) for p in pages] + [after_check]:
         assert "fasta" not in shown.lower()
         assert "sequence file" not in shown.lower()
-    assert "Metadata may be TSV, CSV or XLSX. Files can optionally be compressed" in text(pages[2])
+    assert "Metadata may be TSV, CSV, XLSX or XLS. Files can optionally be compressed" in text(pages[2])
 
 
 def test_the_sandbox_lets_a_member_take_a_user_out_of_a_group_and_back(loculus: RunningSandbox) -> None:

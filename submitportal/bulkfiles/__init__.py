@@ -1,7 +1,8 @@
 """Reading and checking bulk-submission files: plain Python, no Django, streaming throughout.
 
 compression  open an upload as decompressed bytes, chosen by its name (.gz .zst .xz .bz2 .zip .lzma)
-metadata     the metadata table (TSV, CSV, XLSX) as a stream of rows
+metadata     the metadata table (TSV, CSV, XLSX, XLS) as a stream of rows
+field_checks one value of one field (dates, options) as the pipeline judges it; shared with the form
 fasta        the FASTA file as a stream of (id, line, length)
 fasta_summary  what the check keeps of a FASTA (IDs, header lines, problems of its own): read once, as it arrives
 filerefs     the entries of files.<category> cells: name, name::path, name:fileId

@@ -1,10 +1,11 @@
-"""Reading a bulk metadata table (TSV, CSV or XLSX, possibly compressed) as a stream of rows.
+"""Reading a bulk metadata table (TSV, CSV, XLSX or XLS, possibly compressed) as a stream of rows.
 
 TSV is read as the Loculus backend reads it (Apache Commons CSV's TDF format): tab-separated, `"`
 quoting (a quoted value may hold tabs, line breaks and doubled quotes), surrounding spaces trimmed
 unless quoted, empty lines ignored. CSV is the same with commas and without trimming (as Excel
-writes it). XLSX is read as the Loculus website reads it: the sheet `Data` if there is one, else
-the first; dates as YYYY-MM-DD.
+writes it). Workbooks (XLSX with openpyxl, the older XLS with xlrd) are read as the Loculus website
+reads them: the sheet `Data` if there is one, else the first; dates as YYYY-MM-DD. `other_sheets`
+names the sheets left unread (the website warns of them).
 
 Rows whose cells are all empty are dropped everywhere, and the rest are numbered from 1 (the first
 data row), as Loculus numbers its records. Anything that stops the file being read at all raises
@@ -17,6 +18,7 @@ value, a row, and for a workbook each of its parts before the XML parser sees th
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import io
 import logging
@@ -41,7 +43,15 @@ from submitportal.bulkfiles.compression import (
 )
 from submitportal.bulkfiles.limits import Limits, resolve, short
 
-__all__ = ["MAX_DECOMPRESSED_BYTES", "MetadataTable", "Row", "cell_text", "open_metadata", "table_format"]
+__all__ = [
+    "MAX_DECOMPRESSED_BYTES",
+    "MAX_XLS_BYTES",
+    "MetadataTable",
+    "Row",
+    "cell_text",
+    "open_metadata",
+    "table_format",
+]
 
 log = logging.getLogger("submitportal.bulkfiles")
 
@@ -67,7 +77,7 @@ class Row(NamedTuple):
 
 
 def table_format(name: str) -> str:
-    """`tsv`, `csv` or `xlsx`, from the extension under any compression suffix."""
+    """`tsv`, `csv`, `xlsx` or `xls`, from the extension under any compression suffix."""
     base, _ = split_compression(name)
     lower = base.lower()
     for suffix, kind in _TEXT_FORMATS.items():
@@ -76,25 +86,45 @@ def table_format(name: str) -> str:
     if lower.endswith(".xlsx"):
         return "xlsx"
     if lower.endswith(".xls"):
-        raise UnreadableFile(
-            f"“{short(name)}” is in the old Excel format (.xls), which cannot be read here. "
-            "Please save it as an Excel workbook (.xlsx) or as tab-separated text (.tsv)."
-        )
+        return "xls"
     raise UnreadableFile(
         f"“{short(name)}” is not a metadata table the portal can read. Please upload tab-separated text (.tsv), "
-        "comma-separated text (.csv) or an Excel workbook (.xlsx), optionally compressed."
+        "comma-separated text (.csv) or an Excel workbook (.xlsx or .xls), optionally compressed."
     )
 
 
-class MetadataTable:
-    """An open metadata file: `columns` (the header) and `rows()`, a single pass over the data rows."""
+# The sheets of the website's template besides `Data`: the website reads neither, nor warns of them.
+TEMPLATE_REFERENCE_SHEETS = frozenset({"Guidance", "_lists"})
 
-    def __init__(self, name: str, kind: str, columns: list[str], rows: Iterator[Row], resources: list) -> None:
+
+class MetadataTable:
+    """An open metadata file: `columns` (the header) and `rows()`, a single pass over the data rows.
+
+    For a workbook, `sheet` is the sheet read and `other_sheets` the sheets that were not, besides the
+    template's reference sheets (`sheet_count` counts them all).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        columns: list[str],
+        rows: Iterator[Row],
+        resources: list,
+        *,
+        sheet: str | None = None,
+        sheet_names: list[str] | None = None,
+    ) -> None:
         self.name = name
         self.format = kind
         self.columns = columns
         self._rows = rows
         self._resources = resources
+        self.sheet = sheet
+        self.sheet_count = len(sheet_names or [])
+        self.other_sheets = [
+            other for other in sheet_names or [] if other != sheet and other not in TEMPLATE_REFERENCE_SHEETS
+        ]
 
     def rows(self) -> Iterator[Row]:
         return self._rows
@@ -123,6 +153,8 @@ def open_metadata(
     kind = table_format(name)
     if kind == "xlsx":
         return _open_xlsx(Path(path), name, limits)
+    if kind == "xls":
+        return _open_xls(Path(path), name, limits)
     stream = open_decompressed(path, name, limits=limits)
     try:
         _refuse_binary(stream, name)
@@ -227,6 +259,10 @@ def _refuse_binary(stream: io.BufferedReader, name: str) -> None:
             f"“{short(name)}” looks like an Excel workbook or a ZIP archive, not text. "
             "Please name it .xlsx if it is a workbook, or add .zip to its name if it is a ZIP archive."
         )
+    if head.startswith(_OLE2_MAGIC):
+        raise UnreadableFile(
+            f"“{short(name)}” looks like an old Excel workbook (.xls), not text. Please name it .xls if it is one."
+        )
     if compressed:
         raise UnreadableFile(
             f"“{short(name)}” looks {compressed}-compressed, but its name does not say so. "
@@ -235,7 +271,7 @@ def _refuse_binary(stream: io.BufferedReader, name: str) -> None:
     if b"\x00" in head:
         raise UnreadableFile(
             f"“{short(name)}” does not look like a text table: it contains binary data. "
-            "Please save your table as tab-separated text (.tsv) or as an Excel workbook (.xlsx)."
+            "Please save your table as tab-separated text (.tsv) or as an Excel workbook (.xlsx or .xls)."
         )
 
 
@@ -574,7 +610,10 @@ def _open_xlsx(path: Path, name: str, limits: Limits) -> MetadataTable:
             path = Path(temporary.name)
         _check_workbook_parts(path, name, limits)
         try:
-            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            # A file object, not a path: openpyxl refuses a path by its extension (an .xlsx named .xls).
+            source = path.open("rb")
+            resources.append(source)
+            workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
         except Exception as exc:  # noqa: BLE001 - a hostile or broken file can make openpyxl raise almost anything
             log.info("%s: not read as a workbook: %r", short(name), exc)
             raise _not_a_workbook(name, _reason(exc)) from None
@@ -594,7 +633,144 @@ def _open_xlsx(path: Path, name: str, limits: Limits) -> MetadataTable:
         for resource in reversed(resources):
             resource.close()
         raise
-    return MetadataTable(name, "xlsx", columns, rows, resources)
+    return MetadataTable(name, "xlsx", columns, rows, resources, sheet=sheet.title, sheet_names=workbook.sheetnames)
+
+
+# --- XLS (Excel 97-2003) ----------------------------------------------------------------------------
+
+# xlrd holds a whole .xls in memory, and its cells as Python objects; real metadata workbooks are a few MB
+# (the format holds at most 65,536 rows), so a larger one is refused before it is parsed.
+MAX_XLS_BYTES = 64 * 1024**2
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the container of every .xls
+
+
+def _not_an_xls(name: str, reason: str) -> UnreadableFile:
+    return UnreadableFile(
+        f"“{short(name)}” could not be read as an Excel 97-2003 workbook (.xls): {reason}. "
+        "Please save it again as .xlsx, or export it as TSV."
+    )
+
+
+class _Discard:
+    """Where xlrd writes its remarks on a file: nowhere (a damaged file could make it write without end)."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+class _Book:
+    """Closes an xlrd workbook as the table's other resources are closed."""
+
+    def __init__(self, book: Any) -> None:
+        self.book = book
+
+    def close(self) -> None:
+        self.book.release_resources()
+
+
+def _open_xls(path: Path, name: str, limits: Limits) -> MetadataTable:
+    import xlrd
+
+    uploaded = path
+    resources: list = []
+    _, suffix = split_compression(name)
+    try:
+        if suffix is not None:
+            temporary = tempfile.NamedTemporaryFile(suffix=".xls")  # closed with the table
+            resources.append(temporary)
+            bounded = dataclasses.replace(limits, max_bytes=min(limits.max_bytes, MAX_XLS_BYTES))
+            with open_decompressed(path, name, limits=bounded) as stream:
+                shutil.copyfileobj(stream, temporary, 1024 * 1024)
+            temporary.flush()
+            path = Path(temporary.name)
+        elif path.stat().st_size > MAX_XLS_BYTES:
+            raise UnreadableFile(
+                f"“{short(name)}” is larger than {human_size(MAX_XLS_BYTES)}, the most the portal reads of an "
+                "Excel 97-2003 workbook (.xls). Please save it as .xlsx, or export it as TSV."
+            )
+        with path.open("rb") as file:
+            head = file.read(8)
+        if head.startswith(b"PK"):
+            # An .xlsx named .xls (Excel itself opens it; so does the website).
+            for resource in reversed(resources):
+                resource.close()
+            resources = []
+            return _open_xlsx(uploaded, name, limits)
+        if not head:
+            raise _not_an_xls(name, "it is empty")
+        try:
+            book = xlrd.open_workbook(str(path), logfile=_Discard(), on_demand=True, ragged_rows=True, use_mmap=False)
+        except Exception as exc:  # noqa: BLE001 - a broken or hostile file can make xlrd raise almost anything
+            log.info("%s: not read as an .xls workbook: %r", short(name), exc)
+            if not head.startswith(_OLE2_MAGIC):
+                raise _not_an_xls(
+                    name,
+                    "it is not in Excel's binary format (if it is text, as some programs write under this name, "
+                    "please rename it .tsv or .csv)",
+                ) from None
+            raise _not_an_xls(name, "it is damaged or not laid out as Excel lays out a workbook") from None
+        resources.append(_Book(book))
+        sheet_names = book.sheet_names()
+        if not sheet_names:
+            raise _not_an_xls(name, "it has no worksheet")
+        title = "Data" if "Data" in sheet_names else sheet_names[0]
+        try:
+            sheet = book.sheet_by_name(title)
+        except Exception as exc:  # noqa: BLE001 - as above: the sheet is parsed only now
+            log.info("%s: sheet not read: %r", short(name), exc)
+            raise _not_an_xls(name, "its sheet is damaged") from None
+        empty = (
+            f"The sheet “{short(title)}” of “{short(name)}” is empty. Please fill in a header row "
+            "(column names) and one row per entry."
+        )
+        records = _xls_rows(sheet, book.datemode)
+        columns, rows = _header_and_rows(records, empty, _SheetPlaces(name, title), limits)
+    except BaseException:
+        for resource in reversed(resources):
+            resource.close()
+        raise
+    return MetadataTable(name, "xls", columns, rows, resources, sheet=title, sheet_names=sheet_names)
+
+
+def _xls_rows(sheet: Any, datemode: int) -> Iterator[Row]:
+    """The rows of an xlrd sheet that hold a value, numbered as in the sheet (ragged: no padding is made)."""
+    import xlrd
+
+    empty = (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK)
+    for index in range(sheet.nrows):
+        kinds = sheet.row_types(index)
+        end = len(kinds)
+        while end and kinds[end - 1] in empty:
+            end -= 1
+        if end:
+            cells = zip(kinds[:end], sheet.row_values(index, 0, end), strict=True)
+            yield Row(index + 1, index + 1, [_xls_text(kind, value, datemode) if kind else "" for kind, value in cells])
+
+
+def _xls_text(kind: int, value: Any, datemode: int) -> str:
+    """An xlrd cell as `cell_text` renders an openpyxl one (and the website its own)."""
+    import xlrd
+
+    if kind == xlrd.XL_CELL_TEXT:
+        return value.strip()
+    if kind == xlrd.XL_CELL_NUMBER:
+        return cell_text(value)
+    if kind == xlrd.XL_CELL_DATE:
+        try:
+            year, month, day, hour, minute, second = xlrd.xldate_as_tuple(value, datemode)
+        except (xlrd.XLDateError, ValueError, OverflowError):
+            return cell_text(value)
+        if year == 0:
+            return cell_text(datetime.time(hour, minute, second))
+        return cell_text(datetime.datetime(year, month, day, hour, minute, second))
+    if kind == xlrd.XL_CELL_BOOLEAN:
+        return cell_text(bool(value))
+    if kind == xlrd.XL_CELL_ERROR:
+        return xlrd.error_text_from_code.get(value, "#ERROR")
+    return ""
 
 
 def _sheet_records(workbook: Any, sheet: Any, name: str, limits: Limits) -> Iterator[Row]:

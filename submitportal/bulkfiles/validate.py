@@ -2,7 +2,10 @@
 
 Everything the Loculus backend would refuse is an error here, in words a lab scientist understands
 and naming the row, column or ID, plus what Loculus would accept but never release (an empty
-required field). Values outside a field's list of options are warnings: Loculus takes free text.
+required field). Each value of a date field or a field with options is judged as the pipeline
+will judge it (`field_checks`, shared with the single-entry form): a date it cannot read or one in
+the future is an error, a partial date or a value outside the options a warning. Columns that are
+no metadata field of the organism get one warning naming them, as do the sheets of a workbook left unread.
 Both files are streamed once; what is kept per row is the entry's ID and its file references.
 """
 
@@ -15,6 +18,7 @@ from typing import Protocol
 
 from submitportal.bulkfiles.compression import UnreadableFile, human_size
 from submitportal.bulkfiles.fasta_summary import FastaSummary, summarize_fasta
+from submitportal.bulkfiles.field_checks import ValueCheck, value_check
 from submitportal.bulkfiles.filerefs import FILES_PREFIX, FileEntryProblem, FileRef, parse_file_entry
 from submitportal.bulkfiles.limits import KEPT_OVERHEAD, Limits, resolve, short
 from submitportal.bulkfiles.metadata import MetadataTable, Row, open_metadata
@@ -219,13 +223,42 @@ class _MetadataCheck:
         self.id_index = self._id_column(positions)
         self.fasta_ids_index = positions.get(FASTA_IDS_FIELD)
         self.required = self._required_columns(positions)
-        self.options = [
-            (positions[f.name], f, set(f.options), {o.lower(): o for o in f.options})
+        self.value_checks: list[tuple[int, InputField, ValueCheck]] = [
+            (positions[f.name], f, check)
             for f in self.organism.input_fields
-            if f.options and f.name in positions
+            if f.name in positions and (check := value_check(f)) is not None
         ]
         self.file_columns = self._file_columns(positions)
+        self._unknown_columns(positions)
         return self._rows()
+
+    def _unknown_columns(self, positions: dict[str, int]) -> None:
+        known = {f.name for f in self.organism.input_fields} | {ID_FIELD, ALTERNATE_ID_FIELD, FASTA_IDS_FIELD}
+        unknown = [c for c in positions if c not in known and not c.startswith(FILES_PREFIX)]
+        if not unknown:
+            return
+        by_lower = {f.name.lower(): f.name for f in self.organism.input_fields}
+        named = [
+            f"“{short(c)}”" + (f" (did you mean “{by_lower[c.lower()]}”?)" if c.lower() in by_lower else "")
+            for c in unknown[:20]
+        ]
+        listed = _and_list(named + ([f"{len(unknown) - 20} more"] if len(unknown) > 20 else []))
+        organism = self.organism.display_name
+        if len(unknown) == 1:
+            message = (
+                f"Column {listed} is not part of the {organism} metadata; Loculus will ignore it (it keeps the "
+                "column with the submitted data, but never processes or releases it). If it should be one of the "
+                "metadata fields, please rename it as in the template; otherwise you may leave it or delete it."
+            )
+        else:
+            message = (
+                f"Columns {listed} are not part of the {organism} metadata; Loculus will ignore them (it keeps the "
+                "columns with the submitted data, but never processes or releases them). If one should be a "
+                "metadata field, please rename it as in the template; otherwise you may leave them or delete them."
+            )
+        self.problems.add(
+            "warning", "metadata", "unknown_column", message, column=unknown[0] if len(unknown) == 1 else None
+        )
 
     def _id_column(self, positions: dict[str, int]) -> int | None:
         if ID_FIELD in positions and ALTERNATE_ID_FIELD in positions:
@@ -335,10 +368,18 @@ class _MetadataCheck:
                         column=input_field.name,
                         entry_id=entry_id or None,
                     )
-            for index, input_field, allowed, by_lower in self.options:
-                value = values[index]
-                if value and value not in allowed:
-                    self._option_warning(row.number, where, entry_id, input_field, value, by_lower)
+            for index, input_field, check in self.value_checks:
+                found = check(values[index])
+                if found is not None:
+                    problems.add(
+                        found.level,
+                        "metadata",
+                        found.kind,
+                        f"{where}: {found.message}",
+                        row=row.number,
+                        column=input_field.name,
+                        entry_id=entry_id or None,
+                    )
             if fasta_ids_index is not None:
                 self._fasta_ids(row.number, where, entry_id, values[fasta_ids_index], row_of_fasta_id)
             for index, column, category in self.file_columns:
@@ -358,6 +399,8 @@ class _MetadataCheck:
                 f"“{short(self.table.name)}” has a header but no entries. Please add one row per entry under the "
                 "header.",
             )
+        if self.table.other_sheets:
+            self._unread_sheets(len(report.entries))
         # Without a fastaIds column, each entry's one sequence carries the entry's ID (as in Loculus).
         if fasta_ids_index is not None:
             return row_of_fasta_id
@@ -403,22 +446,19 @@ class _MetadataCheck:
                 entry_id=entry_id,
             )
 
-    def _option_warning(
-        self, number: int, where: str, entry_id: str, input_field: InputField, value: str, by_lower: dict[str, str]
-    ) -> None:
-        suggestion = by_lower.get(value.lower())
-        hint = (
-            f"Did you mean “{suggestion}”?" if suggestion else "Loculus accepts it as free text, but please check it."
-        )
+    def _unread_sheets(self, rows: int) -> None:
+        # The website's words ("The file contains 3 sheets, only the 'Data' sheet (12 rows) was processed."),
+        # with what to do.
+        table = self.table
+        others = _and_list([f"“{short(name)}”" for name in table.other_sheets[:10]])
         self.problems.add(
             "warning",
             "metadata",
-            "value_not_in_options",
-            f"{where}: “{short(value)}” is not one of the listed values of {input_field.display_name} "
-            f"(“{input_field.name}”). {hint}",
-            row=number,
-            column=input_field.name,
-            entry_id=entry_id or None,
+            "sheets_not_read",
+            f"“{short(table.name)}” contains {table.sheet_count} sheets, only the “{short(table.sheet or '')}” sheet "
+            f"({rows} row{'' if rows == 1 else 's'}) was processed. The portal and Loculus read one sheet of a "
+            f"workbook; if entries are on {others}, please move them to “{short(table.sheet or '')}” or submit them "
+            "separately.",
         )
 
     def _fasta_ids(self, number: int, where: str, entry_id: str, cell: str, row_of_fasta_id: dict[str, int]) -> None:
@@ -498,6 +538,10 @@ class _MetadataCheck:
             self.kept += len(token) + 2 * KEPT_OVERHEAD
         if refs and entry_id:
             self.report.file_refs.setdefault(entry_id, {})[category] = refs
+
+
+def _and_list(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _whitespace_kind(value: str) -> str:

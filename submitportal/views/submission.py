@@ -197,6 +197,7 @@ def _form_context(
         "categories": _files_by_category(draft, organism),
         "values": values,
         "errors": {},
+        "warnings": {},
         "data_use_terms": settings.LOCULUS_DATA_USE_TERMS,
         "restricted_earliest": earliest.isoformat(),
         "restricted_latest": latest.isoformat(),
@@ -314,11 +315,24 @@ def _submit_form(
     terms = _terms(values, errors)
 
     def again(status: int, **extra: Any) -> HttpResponse:
-        ctx = _form_context(request, draft, organism, groups, group, errors=errors, **extra)
+        ctx = _form_context(
+            request,
+            draft,
+            organism,
+            groups,
+            group,
+            errors=errors,
+            warnings=checked.warnings,
+            warnings_key=checked.warnings_key(),
+            **extra,
+        )
         return render(request, FORM_TEMPLATE, ctx, status=status)
 
     if errors or checked.entry is None:
         return again(400)
+    if checked.warnings and request.POST.get("warnings_seen") != checked.warnings_key():
+        # Loculus takes these values, but the user sees each warning once, beside its field, before submitting.
+        return again(200, check_warnings=True)
     if terms.type == "OPEN" and settings.LOCULUS_DATA_USE_TERMS and request.POST.get("confirm_open") != "yes":
         # As on the Loculus website, Open terms are confirmed once more; "Cancel" just returns to the form.
         return again(200, confirm_open=request.POST.get("confirm_open") != "no")

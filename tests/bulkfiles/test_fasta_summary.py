@@ -79,7 +79,7 @@ def test_every_format_but_zip_can_be_followed(name: str, follows: bool) -> None:
 
 
 def test_a_summary_is_combined_only_by_name_for_an_organism_without_sequences(tmp_path: Path) -> None:
-    metadata = write(tmp_path, "m.tsv", "id\tsampleCollectionDate\tgeoLocCountry\ns1\t2024\tSpain\n")
+    metadata = write(tmp_path, "m.tsv", "id\tsampleCollectionDate\tgeoLocCountry\ns1\t2024-03-01\tSpain\n")
     checked = check_metadata(organism(consensus=False), metadata, "m.tsv")
     report = combine(organism(consensus=False), checked, FastaSummary("s.fasta", Limits(max_bytes=1)))
     assert [p.kind for p in report.problems] == ["sequences_not_allowed"]

@@ -87,7 +87,7 @@ def test_it_refuses_binary_data_named_tsv(tmp_path: Path) -> None:
     path = write(tmp_path, "m.tsv", b"id\tcountry\n\x00\x01\x02\x03binary")
     assert unreadable(path) == (
         "“m.tsv” does not look like a text table: it contains binary data. "
-        "Please save your table as tab-separated text (.tsv) or as an Excel workbook (.xlsx)."
+        "Please save your table as tab-separated text (.tsv) or as an Excel workbook (.xlsx or .xls)."
     )
 
 
@@ -205,14 +205,14 @@ def test_the_default_limits_are_64_kib_per_value_and_a_mebibyte_per_row() -> Non
     ("name", "message"),
     [
         (
-            "m.xls",
-            "“m.xls” is in the old Excel format (.xls), which cannot be read here. Please save it as an Excel "
-            "workbook (.xlsx) or as tab-separated text (.tsv).",
+            "m.ods",
+            "“m.ods” is not a metadata table the portal can read. Please upload tab-separated text (.tsv), "
+            "comma-separated text (.csv) or an Excel workbook (.xlsx or .xls), optionally compressed.",
         ),
         (
             "m.json",
             "“m.json” is not a metadata table the portal can read. Please upload tab-separated text (.tsv), "
-            "comma-separated text (.csv) or an Excel workbook (.xlsx), optionally compressed.",
+            "comma-separated text (.csv) or an Excel workbook (.xlsx or .xls), optionally compressed.",
         ),
     ],
 )
@@ -307,3 +307,85 @@ def test_it_refuses_a_workbook_whose_sheet_is_damaged(tmp_path: Path) -> None:
     message = unreadable(damaged)
     assert message.startswith("“m.xlsx” could not be read as an Excel workbook: part of its XML is malformed (")
     assert message.endswith("). Please save it again as .xlsx, or export it as TSV.")
+
+
+# --- XLS (Excel 97-2003), read with xlrd ---
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def fixture_copy(tmp_path: Path, fixture: str, name: str) -> Path:
+    return write(tmp_path, name, (FIXTURES / fixture).read_bytes())
+
+
+def test_it_reads_an_xls_rendering_cells_as_the_website_does() -> None:
+    columns, rows = read(FIXTURES / "metadata.xls")
+    assert columns == ["id", "sampleCollectionDate", "geoLocCountry", "hostNameScientific"]
+    # A date cell as YYYY-MM-DD, 2024.0 as 2024, a value trimmed, an empty row dropped, TRUE as TRUE.
+    assert rows == [
+        Row(1, 2, ["s1", "2024-03-18", "Uganda", "Homo sapiens"]),
+        Row(2, 3, ["s2", "18/03/2024", "Ugnda"]),
+        Row(3, 4, ["s3", "2024", "Spain"]),
+        Row(4, 6, ["s4", "2024-03", "Spain", "TRUE"]),
+    ]
+
+
+def test_it_names_the_sheets_of_an_xls_it_did_not_read() -> None:
+    with open_metadata(FIXTURES / "two_sheets.xls", "two_sheets.xls") as table:
+        assert (table.format, table.sheet, table.sheet_count, table.other_sheets) == ("xls", "Samples", 3, ["Notes"])
+
+
+def test_a_single_sheet_workbook_has_no_other_sheets() -> None:
+    with open_metadata(FIXTURES / "metadata.xls", "metadata.xls") as table:
+        assert (table.sheet, table.sheet_count, table.other_sheets) == ("Samples", 1, [])
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".zip", ".zst"])
+def test_it_reads_a_compressed_xls(tmp_path: Path, suffix: str) -> None:
+    path = fixture_copy(tmp_path, "metadata.xls", f"m.xls{suffix}")
+    assert values(path)[1] == ["s1", "2024-03-18", "Uganda", "Homo sapiens"]
+
+
+def test_it_reads_an_xlsx_named_xls(tmp_path: Path) -> None:
+    path = workbook_file(tmp_path / "m.xls", {"Data": [["id", "country"], ["s1", "Uganda"]]})
+    assert values(path) == [["id", "country"], ["s1", "Uganda"]]
+
+
+def test_it_refuses_text_named_xls_saying_what_to_do(tmp_path: Path) -> None:
+    assert unreadable(write(tmp_path, "m.xls", "id\tcountry\ns1\tUganda\n")) == (
+        "“m.xls” could not be read as an Excel 97-2003 workbook (.xls): it is not in Excel's binary format (if it is "
+        "text, as some programs write under this name, please rename it .tsv or .csv). Please save it again as "
+        ".xlsx, or export it as TSV."
+    )
+
+
+def test_it_refuses_an_empty_xls(tmp_path: Path) -> None:
+    assert unreadable(write(tmp_path, "m.xls", b"")) == (
+        "“m.xls” could not be read as an Excel 97-2003 workbook (.xls): it is empty. Please save it again as "
+        ".xlsx, or export it as TSV."
+    )
+
+
+def test_it_refuses_a_damaged_xls(tmp_path: Path) -> None:
+    damaged = bytearray((FIXTURES / "metadata.xls").read_bytes())
+    damaged[600:1400] = bytes(800)
+    assert "could not be read as an Excel 97-2003 workbook (.xls)" in unreadable(write(tmp_path, "m.xls", damaged))
+
+
+def test_it_refuses_an_xls_larger_than_it_reads_before_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from submitportal.bulkfiles import metadata
+
+    monkeypatch.setattr(metadata, "MAX_XLS_BYTES", 4096)
+    assert unreadable(fixture_copy(tmp_path, "metadata.xls", "m.xls")) == (
+        "“m.xls” is larger than 4 KiB, the most the portal reads of an Excel 97-2003 workbook (.xls). "
+        "Please save it as .xlsx, or export it as TSV."
+    )
+    assert "unpacks to more than 4 KiB" in unreadable(fixture_copy(tmp_path, "metadata.xls", "m.xls.gz"))
+
+
+def test_an_xls_is_bounded_as_an_xlsx_is(tmp_path: Path) -> None:
+    path = fixture_copy(tmp_path, "metadata.xls", "m.xls")
+    assert bounded(path, Limits(max_rows=3)).startswith("“m.xls” has more than 3 entries (rows)")
+    assert bounded(path, Limits(max_value=8)).startswith(
+        "Cell B1 of the sheet “Samples” in “m.xls” (the header, column 2): the name is longer than 8 bytes"
+    )

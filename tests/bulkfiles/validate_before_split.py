@@ -3,7 +3,9 @@ of the differential tests: `validate` and its parts must give exactly what this 
 
 Changed since only as the validator's messages changed: values, IDs, headers and file names are
 quoted through `limits.short` (issue 17), here exactly where `validate.py` quotes them; and what made a
-file unreadable is kept in the report even past `max_problems` (`always=True`), as `validate.py` keeps it.
+file unreadable is kept in the report even past `max_problems` (`always=True`), as `validate.py` keeps it;
+and as checks were added (issue 18): each value judged by `field_checks` where options were, columns
+that are no metadata field and the unread sheets of a workbook, here where `validate.py` adds them.
 """
 
 # ruff: noqa
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from submitportal.bulkfiles.compression import MAX_DECOMPRESSED_BYTES, UnreadableFile
 from submitportal.bulkfiles.fasta import FastaReader
+from submitportal.bulkfiles.field_checks import value_check
 from submitportal.bulkfiles.limits import short
 from submitportal.bulkfiles.filerefs import FILES_PREFIX, FileEntryProblem, FileRef, parse_file_entry
 from submitportal.bulkfiles.metadata import MetadataTable, Row, open_metadata
@@ -112,13 +115,42 @@ class _MetadataCheck:
         self.id_index = self._id_column(positions)
         self.fasta_ids_index = positions.get(FASTA_IDS_FIELD)
         self.required = self._required_columns(positions)
-        self.options = [
-            (positions[f.name], f, set(f.options), {o.lower(): o for o in f.options})
+        self.value_checks = [
+            (positions[f.name], f, check)
             for f in self.organism.input_fields
-            if f.options and f.name in positions
+            if f.name in positions and (check := value_check(f)) is not None
         ]
         self.file_columns = self._file_columns(positions)
+        self._unknown_columns(positions)
         return self._rows()
+
+    def _unknown_columns(self, positions: dict[str, int]) -> None:
+        known = {f.name for f in self.organism.input_fields} | {ID_FIELD, ALTERNATE_ID_FIELD, FASTA_IDS_FIELD}
+        unknown = [c for c in positions if c not in known and not c.startswith(FILES_PREFIX)]
+        if not unknown:
+            return
+        by_lower = {f.name.lower(): f.name for f in self.organism.input_fields}
+        named = [
+            f"“{short(c)}”" + (f" (did you mean “{by_lower[c.lower()]}”?)" if c.lower() in by_lower else "")
+            for c in unknown[:20]
+        ]
+        listed = _and_list(named + ([f"{len(unknown) - 20} more"] if len(unknown) > 20 else []))
+        organism = self.organism.display_name
+        if len(unknown) == 1:
+            message = (
+                f"Column {listed} is not part of the {organism} metadata; Loculus will ignore it (it keeps the "
+                "column with the submitted data, but never processes or releases it). If it should be one of the "
+                "metadata fields, please rename it as in the template; otherwise you may leave it or delete it."
+            )
+        else:
+            message = (
+                f"Columns {listed} are not part of the {organism} metadata; Loculus will ignore them (it keeps the "
+                "columns with the submitted data, but never processes or releases them). If one should be a "
+                "metadata field, please rename it as in the template; otherwise you may leave them or delete them."
+            )
+        self.problems.add(
+            "warning", "metadata", "unknown_column", message, column=unknown[0] if len(unknown) == 1 else None
+        )
 
     def _id_column(self, positions: dict[str, int]) -> int | None:
         if ID_FIELD in positions and ALTERNATE_ID_FIELD in positions:
@@ -224,10 +256,18 @@ class _MetadataCheck:
                         column=input_field.name,
                         entry_id=entry_id or None,
                     )
-            for index, input_field, allowed, by_lower in self.options:
-                value = values[index]
-                if value and value not in allowed:
-                    self._option_warning(row.number, where, entry_id, input_field, value, by_lower)
+            for index, input_field, check in self.value_checks:
+                found = check(values[index])
+                if found is not None:
+                    problems.add(
+                        found.level,
+                        "metadata",
+                        found.kind,
+                        f"{where}: {found.message}",
+                        row=row.number,
+                        column=input_field.name,
+                        entry_id=entry_id or None,
+                    )
             if fasta_ids_index is not None:
                 self._fasta_ids(row.number, where, entry_id, values[fasta_ids_index], row_of_fasta_id)
             for index, column, category in self.file_columns:
@@ -241,6 +281,8 @@ class _MetadataCheck:
                 f"“{short(self.table.name)}” has a header but no entries. Please add one row per entry under the "
                 "header.",
             )
+        if self.table.other_sheets:
+            self._unread_sheets(len(report.entries))
         # Without a fastaIds column, each entry's one sequence carries the entry's ID (as in Loculus).
         if fasta_ids_index is not None:
             return row_of_fasta_id
@@ -286,22 +328,19 @@ class _MetadataCheck:
                 entry_id=entry_id,
             )
 
-    def _option_warning(
-        self, number: int, where: str, entry_id: str, input_field: InputField, value: str, by_lower: dict[str, str]
-    ) -> None:
-        suggestion = by_lower.get(value.lower())
-        hint = (
-            f"Did you mean “{suggestion}”?" if suggestion else "Loculus accepts it as free text, but please check it."
-        )
+    def _unread_sheets(self, rows: int) -> None:
+        # The website's words ("The file contains 3 sheets, only the 'Data' sheet (12 rows) was processed."),
+        # with what to do.
+        table = self.table
+        others = _and_list([f"“{short(name)}”" for name in table.other_sheets[:10]])
         self.problems.add(
             "warning",
             "metadata",
-            "value_not_in_options",
-            f"{where}: “{short(value)}” is not one of the listed values of {input_field.display_name} "
-            f"(“{input_field.name}”). {hint}",
-            row=number,
-            column=input_field.name,
-            entry_id=entry_id or None,
+            "sheets_not_read",
+            f"“{short(table.name)}” contains {table.sheet_count} sheets, only the “{short(table.sheet or '')}” sheet "
+            f"({rows} row{'' if rows == 1 else 's'}) was processed. The portal and Loculus read one sheet of a "
+            f"workbook; if entries are on {others}, please move them to “{short(table.sheet or '')}” or submit them "
+            "separately.",
         )
 
     def _fasta_ids(self, number: int, where: str, entry_id: str, cell: str, row_of_fasta_id: dict[str, int]) -> None:
@@ -379,6 +418,10 @@ class _MetadataCheck:
             refs.append(parsed)
         if refs and entry_id:
             self.report.file_refs.setdefault(entry_id, {})[category] = refs
+
+
+def _and_list(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _whitespace_kind(value: str) -> str:
