@@ -30,7 +30,7 @@ from submitportal.bulkfiles.validate import MetadataCheck, Report, check_metadat
 from submitportal.loculus import client, files_protocol
 from submitportal.loculus.instance import Organism
 from submitportal.models import BulkCheck, BulkFile, Draft, ExtraFile
-from submitportal.submit import SubmitRefused, claim, ready_files, record_result, release, wire_for
+from submitportal.submit import Parts, PartsMaker, SubmitRefused, ready_files, wire_for
 
 log = logging.getLogger("submitportal.bulk")
 
@@ -476,52 +476,42 @@ def _checked(draft: Draft, organism: Organism) -> tuple[BulkFile, BulkFile | Non
     return metadata, sequences, check
 
 
-def submit(token: str, draft: Draft, organism: Organism, terms: client.DataUseTerms) -> list[client.SubmittedEntry]:
-    """Send the bulk draft: metadata rewritten to TSV with the links, the FASTA as it came, streamed.
+def parts(draft: Draft, organism: Organism) -> PartsMaker:
+    """The parts of a bulk draft, built once it is claimed (so its files cannot change between the
+    checks below and the send): the metadata rewritten to TSV with the links, the FASTA as it came."""
 
-    The draft is claimed first, so its files cannot change between the checks below and the send.
-    """
-    claim(draft)
-    try:
+    def make(stack: contextlib.ExitStack) -> Parts:
         metadata, sequences, check = _checked(draft, organism)
         links = _ready_links(draft, organism, check)
         wire = wire_for(organism, links)
-        with tempfile.TemporaryDirectory(prefix="submitportal-") as tmp, contextlib.ExitStack() as stack:
-            prepared = not links and check.backend_metadata and check.backend_columns == wire.columns
-            if prepared:  # written when the files passed their check
-                metadata_stream = stack.enter_context(draft_files.open_stored(check.backend_metadata))
-                log.info("draft %s: prepared metadata, no file links, %s", draft.pk, wire.protocol)
-            else:
-                metadata_path = stack.enter_context(draft_files.local_path(metadata.stored))
-                backend_tsv = Path(tmp) / "metadata.tsv"
-                rows = write_backend_tsv(
-                    metadata_path,
-                    metadata.name,
-                    backend_tsv,
-                    wire.columns,
-                    wire.cells,
-                    limits=limits(),
-                )
-                log.info("draft %s: %d rows, %d file links, %s", draft.pk, rows, len(links), wire.protocol)
-                metadata_stream = stack.enter_context(backend_tsv.open("rb"))
-            sequence_part = None
-            if sequences:
-                stream = stack.enter_context(draft_files.open_stored(sequences.stored))
-                # The backend picks the format from the name, case-sensitively: give it a plain one.
-                _, compression = split_compression(sequences.name)
-                name = f"sequences.fasta{compression or ''}"
-                sequence_part = client.UploadPart(name, stream, "application/octet-stream")
-            result = client.submit(
-                token,
-                organism.key,
-                group_id=int(draft.group_id or 0),
-                metadata=client.UploadPart("metadata.tsv", metadata_stream, "text/tab-separated-values"),
-                sequences=sequence_part,
-                data_use_terms=terms,
-                file_mapping=wire.file_mapping(),
+        if not links and check.backend_metadata and check.backend_columns == wire.columns:
+            # Written when the files passed their check.
+            metadata_stream = stack.enter_context(draft_files.open_stored(check.backend_metadata))
+            log.info("draft %s: prepared metadata, no file links, %s", draft.pk, wire.protocol)
+        else:
+            metadata_path = stack.enter_context(draft_files.local_path(metadata.stored))
+            backend_tsv = (
+                Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="submitportal-"))) / "metadata.tsv"
             )
-    except BaseException:
-        release(draft)
-        raise
-    record_result(draft, result, wire)
-    return result
+            rows = write_backend_tsv(
+                metadata_path, metadata.name, backend_tsv, wire.columns, wire.cells, limits=limits()
+            )
+            log.info("draft %s: %d rows, %d file links, %s", draft.pk, rows, len(links), wire.protocol)
+            metadata_stream = stack.enter_context(backend_tsv.open("rb"))
+        sequence_part = None
+        if sequences:
+            stream = stack.enter_context(draft_files.open_stored(sequences.stored))
+            # The backend picks the format from the name, case-sensitively: give it a plain one.
+            _, compression = split_compression(sequences.name)
+            sequence_part = client.UploadPart(f"sequences.fasta{compression or ''}", stream, "application/octet-stream")
+        return Parts(
+            client.UploadPart("metadata.tsv", metadata_stream, "text/tab-separated-values"), sequence_part, wire
+        )
+
+    return make
+
+
+def submission_ids(draft: Draft, organism: Organism) -> list[str]:
+    """The entries of the draft's checked metadata (none without a check)."""
+    check = current_check(draft, organism)
+    return (check.entries or []) if check else []

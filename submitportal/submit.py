@@ -1,7 +1,10 @@
-"""Sending a draft to Loculus: the metadata TSV, the FASTA and the file links, streamed to /submit.
+"""Sending a draft to Loculus, and what came of it: the one path both kinds of draft take.
 
-One submit per draft: the draft is claimed (OPEN → SUBMITTING) in one UPDATE before anything is
-sent, so a double click or a second tab cannot submit it twice.
+`submit` is what a view calls: it settles an earlier attempt that ended unclear, sends, and turns
+what happened into an `Outcome` to show. `send` is the send itself: the draft is claimed (OPEN →
+SUBMITTING) in one UPDATE before anything is sent, so a double click or a second tab cannot submit
+it twice; then its parts are streamed to /submit and the result recorded. What the parts are is
+each kind's own: `entry_parts` below (one entry from the form) and `bulk.parts` (files).
 """
 
 from __future__ import annotations
@@ -9,12 +12,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.utils import timezone
 
-from submitportal import tsv
-from submitportal.loculus import client, files_protocol
+from submitportal import drafts, tsv
+from submitportal.loculus import client, files_protocol, plain_words
 from submitportal.loculus.instance import FASTA_IDS_FIELD, ID_FIELD, Organism
 from submitportal.models import Draft, ExtraFile
 from submitportal.single_entry import Entry, form_fields
@@ -105,34 +110,145 @@ def record_result(draft: Draft, result: list[client.SubmittedEntry], wire: files
     )
 
 
-def submit_single_entry(
-    token: str, draft: Draft, organism: Organism, entry: Entry, terms: client.DataUseTerms
+@dataclass(frozen=True)
+class Parts:
+    """What one submit sends: the metadata TSV, the FASTA (if the organism takes sequences), how files go."""
+
+    metadata: client.UploadPart
+    sequences: client.UploadPart | None
+    wire: files_protocol.Wire
+
+
+# Builds a draft's parts once it is claimed; what it opens, the ExitStack closes after the send.
+PartsMaker = Callable[[contextlib.ExitStack], Parts]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What came of a submit: sent (show the result), or why not, with the status to answer."""
+
+    sent: bool
+    status: int = 200
+    problem: str = ""
+    request_id: str | None = None
+
+
+def submit(
+    token: str,
+    draft: Draft,
+    organism: Organism,
+    terms: client.DataUseTerms,
+    parts: PartsMaker,
+    submission_ids: Callable[[], list[str]],
+) -> Outcome:
+    """Settle an unclear earlier attempt, send the draft, and say what came of it.
+
+    `submission_ids`: the draft's entries, asked for only when an earlier attempt ended unclear (a
+    timeout): Loculus is then asked which of them it already has, so nothing is sent twice.
+    client.Unauthorized goes up: the user signs in again and the middleware keeps what was posted.
+    """
+    try:
+        if drafts.is_unclear(draft):
+            found = drafts.settle_unclear(token, draft, submission_ids())
+            if draft.status == Draft.Status.SUBMITTED:
+                return Outcome(sent=True)
+            if found:
+                return Outcome(sent=False, status=409, problem=found_message(found))
+        send(token, draft, organism, terms, parts)
+    except SubmitRefused as exc:
+        return Outcome(sent=False, status=409, problem=str(exc))
+    except client.Unauthorized:
+        raise
+    except client.LoculusError as exc:
+        if isinstance(exc, client.BackendTimeout):
+            drafts.mark_unclear(draft)
+        return Outcome(sent=False, status=_status_for(exc), problem=explain(exc), request_id=exc.request_id)
+    return Outcome(sent=True)
+
+
+def send(
+    token: str, draft: Draft, organism: Organism, terms: client.DataUseTerms, parts: PartsMaker
 ) -> list[client.SubmittedEntry]:
-    """Send one entry with its extra files. Raises SubmitRefused or a client.LoculusError."""
+    """Claim the draft, send its parts, record the result. Raises SubmitRefused or a client.LoculusError."""
     claim(draft)
     try:
-        links = file_links(draft, entry.submission_id)
-        wire = wire_for(organism, links)
-        with tempfile.TemporaryDirectory(prefix="submitportal-") as tmp:
-            metadata_path, fasta_path = write_single_entry(organism, entry, wire, Path(tmp))
-            with (
-                metadata_path.open("rb") as metadata,
-                fasta_path.open("rb") if fasta_path else contextlib.nullcontext() as fasta,
-            ):
-                result = client.submit(
-                    token,
-                    organism.key,
-                    group_id=int(draft.group_id or 0),
-                    metadata=client.UploadPart("metadata.tsv", metadata, "text/tab-separated-values"),
-                    sequences=client.UploadPart("sequences.fasta", fasta, "text/plain") if fasta else None,
-                    data_use_terms=terms,
-                    file_mapping=wire.file_mapping(),
-                )
+        with contextlib.ExitStack() as stack:
+            sending = parts(stack)
+            result = client.submit(
+                token,
+                organism.key,
+                group_id=int(draft.group_id or 0),
+                metadata=sending.metadata,
+                sequences=sending.sequences,
+                data_use_terms=terms,
+                file_mapping=sending.wire.file_mapping(),
+            )
     except BaseException:
         release(draft)
         raise
-    record_result(draft, result, wire)
+    record_result(draft, result, sending.wire)
     log.info(
         "draft %s submitted: %s", draft.pk, ", ".join(f"{e.submission_id}={e.accession}.{e.version}" for e in result)
     )
     return result
+
+
+def entry_parts(draft: Draft, organism: Organism, entry: Entry) -> PartsMaker:
+    """The parts of a single-entry draft: its one entry written as TSV and FASTA, its files linked to it."""
+
+    def make(stack: contextlib.ExitStack) -> Parts:
+        wire = wire_for(organism, file_links(draft, entry.submission_id))
+        directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="submitportal-")))
+        metadata_path, fasta_path = write_single_entry(organism, entry, wire, directory)
+        metadata = client.UploadPart(
+            "metadata.tsv", stack.enter_context(metadata_path.open("rb")), "text/tab-separated-values"
+        )
+        if fasta_path is None:
+            return Parts(metadata, None, wire)
+        fasta = client.UploadPart("sequences.fasta", stack.enter_context(fasta_path.open("rb")), "text/plain")
+        return Parts(metadata, fasta, wire)
+
+    return make
+
+
+def found_message(found: list[drafts.Found]) -> str:
+    listed = ", ".join(f"{f.submission_id} ({f.accession}.{f.version}, {f.status})" for f in found[:20])
+    more = f" and {len(found) - 20} more" if len(found) > 20 else ""
+    return (
+        f"Loculus already has {len(found)} of these entries from your group, probably from the attempt that timed out: "
+        f"{listed}{more}. Submitting again would create duplicates: remove those entries from the metadata, or "
+        "discard them on Loculus's review page first."
+    )
+
+
+def _status_for(exc: client.LoculusError) -> int:
+    return 502 if exc.status is None or exc.status >= 500 else 400
+
+
+def explain(exc: client.LoculusError) -> str:
+    """A backend problem in words: plain words for those a user can cause, else with Loculus's own detail."""
+    said = plain_words.explain(exc, doing="a submission")  # logs the original
+    if said:
+        return said
+    if isinstance(exc, client.BackendTimeout):
+        return (
+            f"Loculus did not answer in time ({exc.detail}) It may still have received the submission. "
+            "When you submit again, the portal first asks Loculus which of these entries it already has, "
+            "so nothing is sent twice."
+        )
+    if isinstance(exc, client.BackendUnreachable):
+        return (
+            f"Loculus could not be reached, so nothing was submitted: {exc.detail} Please try again in a few minutes."
+        )
+    if isinstance(exc, client.Forbidden):
+        return f"Loculus did not allow this submission: {exc.detail}"
+    if isinstance(exc, client.NotFound):
+        return f"Loculus could not find what this submission refers to: {exc.detail}"
+    if isinstance(exc, client.Rejected):
+        if exc.status == 422:
+            return f"The submitted file content was invalid: {exc.detail}"
+        return f"Failed to submit sequence entries: {exc.detail}"
+    return (
+        f"Loculus had a problem with this submission ({exc.status} {exc.title}): {exc.detail} "
+        "Nothing you entered is lost; please try again in a few minutes."
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from submitportal.views import bulk, drafts, pages, signin, submission, uploads
+from submitportal.views import bulk, draft_pages, drafts, pages, signin, submission, uploads
 
 # Django takes it from the root URLconf: a URLconf that replaces this one re-exports it (tests/error_urls.py).
 handler500 = pages.server_error
@@ -26,7 +26,7 @@ urlpatterns = [
     path("<slug:organism>/submission/", submission.organism_submission, name="organism-submission"),
     path("<slug:organism>/submission/bulk/", bulk.new_bulk, name="bulk-new"),
     path("<slug:organism>/submission/bulk/<uuid:draft_id>/", bulk.bulk_form, name="bulk-form"),
-    path("<slug:organism>/submission/bulk/<uuid:draft_id>/result", bulk.bulk_result, name="bulk-result"),
+    path("<slug:organism>/submission/bulk/<uuid:draft_id>/result", draft_pages.result, name="bulk-result"),
     path(
         "<slug:organism>/submission/bulk/<uuid:draft_id>/accessions.tsv", bulk.bulk_result_tsv, name="bulk-result-tsv"
     ),
@@ -36,5 +36,5 @@ urlpatterns = [
     path("<slug:organism>/submission/form/", submission.new_entry, name="entry-new"),
     path("<slug:organism>/submission/form/<uuid:draft_id>/", submission.entry_form, name="entry-form"),
     path("drafts/<uuid:draft_id>/group", submission.draft_group, name="draft-group"),
-    path("<slug:organism>/submission/form/<uuid:draft_id>/result", submission.entry_result, name="entry-result"),
+    path("<slug:organism>/submission/form/<uuid:draft_id>/result", draft_pages.result, name="entry-result"),
 ]

@@ -5,27 +5,22 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from submitportal import bulk, draft_files, drafts, signin, tsv, upload_handlers
+from submitportal import bulk, draft_files, drafts, forms, signin, submit, tsv, upload_handlers
 from submitportal.bulkfiles import template
 from submitportal.loculus import client
 from submitportal.models import Draft
-from submitportal.submit import SubmitRefused
-from submitportal.views.submission import (
-    _ensure_group,
-    _explain,
-    _form_context,
-    _status_for,
-    _terms,
+from submitportal.views.draft_pages import (
     draft_or_404,
-    found_message,
+    ensure_group,
     need_group,
     organism_or_404,
+    page_context,
+    result_url,
     start_or_continue,
 )
 
@@ -43,8 +38,8 @@ def _context(request: HttpRequest, draft: Draft, groups: list[client.Group], **e
     # When the draft last changed, read before its files: this page shows files at least this new
     # (uploads.js lets no older answer replace a newer one when two files are sent at once).
     version = int(draft.updated_at.timestamp() * 1_000_000)
-    group = _ensure_group(request, draft, groups)
-    ctx = _form_context(request, draft, organism, groups, group, files_version=version, **extra)
+    group = ensure_group(request, draft, groups)
+    ctx = page_context(request, draft, organism, groups, group, files_version=version, **extra)
     ctx.update(bulk.page_state(draft, organism))
     return ctx
 
@@ -57,46 +52,34 @@ def bulk_form(request: HttpRequest, organism: str, draft_id: object) -> HttpResp
     if draft.kind != Draft.Kind.BULK:
         return redirect("entry-form", organism=organism, draft_id=draft.pk)
     if draft.status == Draft.Status.SUBMITTED:
-        return redirect("bulk-result", organism=organism, draft_id=draft.pk)
+        return redirect(result_url(draft))
     token = signin.access_token(request)
     groups = client.get_user_groups(token)
     if request.method == "POST":
-        keys = ["data_use_terms", "restricted_until", "confirmation-no-pii", "confirmation-INSDC-upload-terms"]
-        values = {key: request.POST.get(key, "") for key in keys}
+        values = {key: request.POST.get(key, "") for key in forms.KEYS}
         draft = drafts.keep_values(draft, values)  # the ticks stay, whatever happens next
     if not groups:
         return need_group(request, draft, chosen_organism, posted=request.method == "POST")
     if request.method == "GET":
         expired = drafts.expire_stale_files(draft)
         return render(request, PAGE, _context(request, draft, groups, stale_count=expired))
-    errors: dict[str, str] = {}
-    terms = _terms(values, errors)
+    terms = forms.TermsForm(request.POST)
+    errors = terms.messages() if not terms.is_valid() else {}
 
     def again(status: int, **extra: Any) -> HttpResponse:
         return render(request, PAGE, _context(request, draft, groups, errors=errors, **extra), status=status)
 
     if errors:
         return again(400)
-    if terms.type == "OPEN" and settings.LOCULUS_DATA_USE_TERMS and request.POST.get("confirm_open") != "yes":
-        return again(200, confirm_open=request.POST.get("confirm_open") != "no")
-    try:
-        if drafts.is_unclear(draft):
-            check = bulk.current_check(draft, chosen_organism)
-            found = drafts.settle_unclear(token, draft, (check.entries or []) if check else [])
-            if draft.status == Draft.Status.SUBMITTED:
-                return redirect("bulk-result", organism=organism, draft_id=draft.pk)
-            if found:
-                return again(409, problem=found_message(found))
-        bulk.submit(token, draft, chosen_organism, terms)
-    except SubmitRefused as exc:
-        return again(409, problem=str(exc))
-    except client.Unauthorized:
-        raise
-    except client.LoculusError as exc:
-        if isinstance(exc, client.BackendTimeout):
-            drafts.mark_unclear(draft)
-        return again(_status_for(exc), problem=_explain(exc), request_id=exc.request_id)
-    return redirect("bulk-result", organism=organism, draft_id=draft.pk)
+    if terms.open_unconfirmed():
+        return again(200, confirm_open=terms.open_dialog())
+    parts = bulk.parts(draft, chosen_organism)
+    outcome = submit.submit(
+        token, draft, chosen_organism, terms.terms, parts, lambda: bulk.submission_ids(draft, chosen_organism)
+    )
+    if not outcome.sent:
+        return again(outcome.status, problem=outcome.problem, request_id=outcome.request_id)
+    return redirect(result_url(draft))
 
 
 @login_required
@@ -143,29 +126,6 @@ def bulk_discard(request: HttpRequest, draft_id: object, kind: str) -> HttpRespo
     draft.refresh_from_db()
     groups = client.get_user_groups(signin.access_token(request))
     return render(request, f"{PAGE}#data-files-changed", _context(request, draft, groups))
-
-
-@login_required
-@require_GET
-def bulk_result(request: HttpRequest, organism: str, draft_id: object) -> HttpResponse:
-    chosen_organism = organism_or_404(organism)
-    draft = draft_or_404(request, draft_id, organism)
-    if draft.status != Draft.Status.SUBMITTED or not draft.result:
-        return redirect("bulk-form", organism=organism, draft_id=draft.pk)
-    from submitportal.loculus import instance
-
-    loculus = instance.get_instance()
-    entries = draft.result.get("entries", [])
-    ctx = {
-        "loculus": loculus,
-        "organism": chosen_organism,
-        "draft": draft,
-        "entries": entries[:1000],
-        "entry_count": len(entries),
-        "files": list(draft.files.all()[:1000]),
-        "review_url": f"{loculus.website_url}/{organism}/submission/{draft.result.get('groupId')}/review",
-    }
-    return render(request, "submitportal/entry_result.html", ctx)
 
 
 @login_required

@@ -10,15 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from submitportal import drafts
+from submitportal import drafts, forms
 from submitportal.loculus import instance
 from submitportal.models import BulkFile, Draft, ExtraFile
 from submitportal.single_entry import form_fields
-from submitportal.views.submission import draft_or_404, draft_url
-
-NO_PII = "confirmation-no-pii"
-NO_INSDC = "confirmation-INSDC-upload-terms"
-TERMS_KEYS = ("data_use_terms", "restricted_until", NO_PII, NO_INSDC)
+from submitportal.views.draft_pages import draft_or_404, draft_url
 
 
 @login_required
@@ -79,7 +75,7 @@ def save(request: HttpRequest, draft_id: object) -> HttpResponse:
     draft = draft_or_404(request, draft_id)
     if draft.status != Draft.Status.OPEN:
         return HttpResponse(status=204)
-    keys = list(TERMS_KEYS)
+    keys = list(forms.KEYS)
     if draft.kind == Draft.Kind.FORM:
         organism = instance.get_instance().organism(draft.organism)
         if organism is not None:
@@ -87,7 +83,7 @@ def save(request: HttpRequest, draft_id: object) -> HttpResponse:
     typed = {key: request.POST[key] for key in keys if key in request.POST}
     if "data_use_terms" in request.POST:
         # The terms were sent (the radio always is): unticked checkboxes are simply absent from a form post.
-        typed.update({key: "" for key in (NO_PII, NO_INSDC) if key not in request.POST})
+        typed.update({key: "" for key in (forms.NO_PII, forms.NO_INSDC) if key not in request.POST})
     drafts.keep_values(draft, typed)
     return HttpResponse(status=204)
 

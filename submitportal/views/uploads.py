@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from submitportal import bulk, file_names, json_bodies, linking, signin, uploads
 from submitportal.loculus.instance import Organism
 from submitportal.models import Draft, ExtraFile
-from submitportal.views.submission import draft_or_404, organism_or_404
+from submitportal.views.draft_pages import draft_or_404, organism_or_404
 
 ROWS = "submitportal/_extra_files.html#file-rows"
 ROWS_OOB = "submitportal/_extra_files.html#file-rows-oob"

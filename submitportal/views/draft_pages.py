@@ -1,0 +1,174 @@
+"""What every page of a draft shares: finding the user's own draft, its group, its page's context,
+the answer for a user in no group, the choice between continuing and starting anew, and the result.
+
+Both kinds of draft (one entry from the form, bulk files) use these; neither view module reaches
+into the other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from submitportal import drafts, forms, signin, single_entry, uploads
+from submitportal.loculus import client, instance, website
+from submitportal.models import Draft, ExtraFile, GroupChoice
+
+RESULT_SHOWN = 1000  # entries and files listed on a result page; the accessions TSV has them all
+
+
+def organism_or_404(key: str) -> instance.Organism:
+    organism = instance.get_instance().organism(key)
+    if organism is None:
+        raise Http404(f"This Loculus instance has no organism called {key!r}.")
+    return organism
+
+
+def draft_or_404(request: HttpRequest, draft_id: object, organism: str | None = None) -> Draft:
+    """The user's own draft; anyone else's is simply not found."""
+    draft = get_object_or_404(Draft, pk=draft_id, user=request.user)
+    if organism is not None and draft.organism != organism:
+        raise Http404("This draft belongs to another organism.")
+    return draft
+
+
+def draft_url(draft: Draft) -> str:
+    name = "entry-form" if draft.kind == Draft.Kind.FORM else "bulk-form"
+    return reverse(name, kwargs={"organism": draft.organism, "draft_id": draft.pk})
+
+
+def result_url(draft: Draft) -> str:
+    name = "entry-result" if draft.kind == Draft.Kind.FORM else "bulk-result"
+    return reverse(name, kwargs={"organism": draft.organism, "draft_id": draft.pk})
+
+
+def chosen_group(request: HttpRequest, organism: str, groups: list[client.Group]) -> client.Group:
+    choice = GroupChoice.objects.filter(user=request.user, organism=organism).first()
+    by_id = {group.group_id: group for group in groups}
+    return by_id.get(choice.group_id, groups[0]) if choice else groups[0]
+
+
+def ensure_group(request: HttpRequest, draft: Draft, groups: list[client.Group]) -> client.Group | None:
+    """The draft's group, if the user is (still) in it; otherwise their chosen group, and files re-marked."""
+    if not groups:
+        return None
+    by_id = {g.group_id: g for g in groups}
+    if draft.group_id in by_id:
+        return by_id[draft.group_id]
+    group = chosen_group(request, draft.organism, groups)
+    with drafts.changing(draft) as locked:
+        if locked.draft.group_id in by_id:  # set by another request meanwhile
+            group = by_id[locked.draft.group_id]
+        elif locked.draft.status == Draft.Status.OPEN:
+            had_group = locked.draft.group_id is not None
+            locked.draft.group_id = group.group_id
+            locked.draft.save(update_fields=["group_id", "updated_at"])
+            if had_group:
+                uploads.regroup(locked, group.group_name)
+    draft.group_id = locked.draft.group_id
+    return group
+
+
+def need_group(request: HttpRequest, draft: Draft, organism: instance.Organism, *, posted: bool) -> HttpResponse:
+    """A draft's page for a user in no submitting group: the organism page's notice, the draft kept.
+
+    A POST (submit) is answered 409 and says nothing was sent; what it carried was kept by the caller.
+    """
+    counted = drafts.with_content(Draft.objects.filter(pk=draft.pk)).first()
+    ctx = {
+        "organism": organism,
+        "draft": draft,
+        "holds": drafts.holds(draft) if counted and drafts.has_content(counted) else "",
+        "create_group_url": website.create_group_url(organism.key),
+        "problem": "Nothing was submitted: you are not in any submitting group. What you entered is kept."
+        if posted
+        else "",
+    }
+    return render(request, "submitportal/need_group.html", ctx, status=409 if posted else 200)
+
+
+def start_or_continue(request: HttpRequest, organism: str, kind: str) -> HttpResponse:
+    """Ask whether to continue an unfinished draft of this kind, or start a new one; never resume silently.
+
+    GET: with unfinished drafts for this organism and the chosen group, the choice; without, a new
+    draft. POST ("Start a new submission"): a new draft.
+    """
+    chosen_organism = organism_or_404(organism)
+    groups = client.get_user_groups(signin.access_token(request))
+    if not groups:
+        return redirect("organism-submission", organism=organism)  # it says how to get a group
+    group = chosen_group(request, organism, groups)
+    waiting = drafts.unfinished(request.user, organism, kind, group.group_id)
+    if request.method == "POST" or not waiting:
+        return redirect(draft_url(drafts.start(request.user, organism, kind, group.group_id)))
+    rows = [{"draft": draft, "url": draft_url(draft), "holds": drafts.holds(draft)} for draft in waiting]
+    ctx = {"organism": chosen_organism, "group": group, "kind": kind, "rows": rows}
+    return render(request, "submitportal/start_or_continue.html", ctx)
+
+
+def _files_by_category(
+    draft: Draft, organism: instance.Organism
+) -> list[tuple[instance.FileCategory, list[ExtraFile]]]:
+    files = list(draft.files.all())
+    return [(category, [f for f in files if f.category == category.name]) for category in organism.file_categories]
+
+
+def page_context(
+    request: HttpRequest,
+    draft: Draft,
+    organism: instance.Organism,
+    groups: list[client.Group],
+    group: client.Group | None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """What a draft's page shows, whichever its kind: group, fields, extra files, terms."""
+    earliest, latest = forms.restricted_window()
+    values = dict(draft.values)
+    values.setdefault("data_use_terms", "OPEN")
+    values.setdefault("restricted_until", latest.isoformat())
+    return {
+        "loculus": instance.get_instance(),
+        "organism": organism,
+        "draft": draft,
+        "groups": groups,
+        "group": group,
+        "create_group_url": website.create_group_url(organism.key),
+        "field_groups": single_entry.field_groups(organism),
+        "segments": [(s, single_entry.sequence_label(organism, s)) for s in organism.segments],
+        "categories": _files_by_category(draft, organism),
+        "values": values,
+        "errors": {},
+        "warnings": {},
+        "data_use_terms": settings.LOCULUS_DATA_USE_TERMS,
+        "restricted_earliest": earliest.isoformat(),
+        "restricted_latest": latest.isoformat(),
+        "unclear": drafts.is_unclear(draft),
+        **extra,
+    }
+
+
+@login_required
+@require_GET
+def result(request: HttpRequest, organism: str, draft_id: object) -> HttpResponse:
+    """What Loculus answered to a draft's submit, either kind: its entries' accessions, its files, what next."""
+    chosen_organism = organism_or_404(organism)
+    draft = draft_or_404(request, draft_id, organism)
+    if draft.status != Draft.Status.SUBMITTED or not draft.result:
+        return redirect(draft_url(draft))
+    entries = draft.result.get("entries", [])
+    ctx = {
+        "loculus": instance.get_instance(),
+        "organism": chosen_organism,
+        "draft": draft,
+        "entries": entries[:RESULT_SHOWN],
+        "entry_count": len(entries),
+        "files": list(draft.files.all()[:RESULT_SHOWN]),
+        "review_url": website.review_url(organism, draft.result.get("groupId")),
+    }
+    return render(request, "submitportal/entry_result.html", ctx)
