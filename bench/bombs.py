@@ -194,7 +194,7 @@ RATIO_OFF = ("gz-blank-300m", "fasta-blank")
 def child(path: str, name: str, kind: str, ratio_off: bool) -> None:
     """One measured check, in its own process; prints JSON. Runs against whichever tree is on sys.path."""
     from submitportal.bulkfiles.validate import check_metadata, summarize_fasta
-    from submitportal.loculus.instance import InputField, Organism
+    from submitportal.loculus.schema import InputField, Organism
 
     extra = {}
     if ratio_off:

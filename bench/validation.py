@@ -62,7 +62,7 @@ def child(metadata: str, sequences: str) -> None:
     """One measured run, in its own process. Prints JSON: seconds, peak RSS, entries, problems."""
     sys.path.insert(0, str(ROOT))
     from submitportal.bulkfiles.validate import validate
-    from submitportal.loculus.instance import FileCategory, InputField, Organism
+    from submitportal.loculus.schema import FileCategory, InputField, Organism
 
     organism = Organism(
         key="bench",

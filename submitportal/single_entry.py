@@ -1,7 +1,9 @@
 """One sequence entry typed into the form: its fields, its sequences, and what is wrong with them.
 
-Plain Python (no Django), so it can be tested alone. The layout mirrors the Loculus website's form:
-"Required fields", "Desired fields", then one group per metadata header, then "Uncategorized".
+Plain Python (no Django), so it can be tested alone: the organism schema comes from
+submitportal.loculus.schema (tests/test_no_django_in_parsing.py checks). The layout mirrors the
+Loculus website's form: "Required fields", "Desired fields", then one group per metadata header,
+then "Uncategorized".
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from submitportal.bulkfiles.field_checks import check_value
-from submitportal.loculus.instance import FASTA_IDS_FIELD, ID_FIELD, InputField, Organism
+from submitportal.loculus.schema import FASTA_IDS_FIELD, ID_FIELD, InputField, Organism
 
 # Letters (IUPAC codes, any case), gaps and stop/unknown markers. Anything else is surely a mistake.
 _NOT_NUCLEOTIDE = re.compile(r"[^A-Za-z\-.*]")

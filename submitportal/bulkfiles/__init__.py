@@ -1,5 +1,9 @@
 """Reading and checking bulk-submission files: plain Python, no Django, streaming throughout.
 
+The organism schema comes from submitportal.loculus.schema, never from loculus.instance (which fetches
+and caches with Django and requests); tests/test_no_django_in_parsing.py imports every module here
+with both made unimportable.
+
 compression  open an upload as decompressed bytes, chosen by its name (.gz .zst .xz .bz2 .zip .lzma)
 metadata     the metadata table (TSV, CSV, XLSX, XLS) as a stream of rows
 field_checks one value of one field (dates, options) as the pipeline judges it; shared with the form

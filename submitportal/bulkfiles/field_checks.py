@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Literal
 from submitportal.bulkfiles.limits import short
 
 if TYPE_CHECKING:
-    from submitportal.loculus.instance import InputField
+    from submitportal.loculus.schema import InputField
 
 __all__ = ["FieldProblem", "ValueCheck", "check_value", "value_check"]
 

@@ -18,7 +18,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from submitportal import tsv
 from submitportal.bulkfiles.filerefs import FILES_PREFIX
-from submitportal.loculus.instance import FASTA_IDS_FIELD, ID_FIELD, InputField, Organism
+from submitportal.loculus.schema import FASTA_IDS_FIELD, ID_FIELD, InputField, Organism
 
 DATA_SHEET = "Data"
 LISTS_SHEET = "_lists"

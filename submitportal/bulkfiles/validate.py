@@ -30,7 +30,7 @@ from submitportal.bulkfiles.report import (
     ProblemCounts,
     Report,
 )
-from submitportal.loculus.instance import FASTA_IDS_FIELD, ID_FIELD, InputField, Organism
+from submitportal.loculus.schema import FASTA_IDS_FIELD, ID_FIELD, InputField, Organism
 
 ALTERNATE_ID_FIELD = "submissionId"
 

@@ -20,7 +20,7 @@ from submitportal.bulkfiles.fasta_summary import FastaSummary, can_follow, summa
 from submitportal.bulkfiles.report import Report
 from submitportal.bulkfiles.validate import check_metadata, combine, validate
 from submitportal.growing_file import Follower, GrowingFile
-from submitportal.loculus.instance import FileCategory, InputField, Organism
+from submitportal.loculus.schema import FileCategory, InputField, Organism
 from tests.bulkfiles import validate_before_split
 
 

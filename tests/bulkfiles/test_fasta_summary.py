@@ -13,7 +13,7 @@ from submitportal.bulkfiles.fasta import FastaOddity
 from submitportal.bulkfiles.fasta_summary import FastaSummary, can_follow, summarize_fasta
 from submitportal.bulkfiles.limits import Limits
 from submitportal.bulkfiles.validate import check_metadata, combine, validate
-from submitportal.loculus.instance import FASTA_IDS_FIELD, InputField
+from submitportal.loculus.schema import FASTA_IDS_FIELD, InputField
 from tests.bulkfiles.helpers import followed, organism, validate_all_ways, write
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from submitportal.bulkfiles.field_checks import FieldProblem, check_value, value_check
-from submitportal.loculus.instance import InputField
+from submitportal.loculus.schema import InputField
 
 DATE = InputField("sampleCollectionDate", "Collection date", type="date")
 COUNTRY = InputField("geoLocCountry", "Country", options=("Uganda", "Spain", "Côte d'Ivoire"))

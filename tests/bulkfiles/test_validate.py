@@ -11,7 +11,7 @@ import pytest
 
 from submitportal.bulkfiles.filerefs import FileRef
 from submitportal.bulkfiles.validate import Entry, Problem, Report
-from submitportal.loculus.instance import FileCategory, Organism
+from submitportal.loculus.schema import FileCategory, Organism
 from tests.bulkfiles.helpers import organism, validate_all_ways, write
 
 UUID = "8d8ac610-566d-4ef0-9c22-186b2a5ed793"
