@@ -28,7 +28,7 @@ from submitportal.bulkfiles.limits import Limits, short
 from submitportal.bulkfiles.rewrite import BackendRows, write_backend_tsv
 from submitportal.bulkfiles.validate import MetadataCheck, Report, check_metadata, combine
 from submitportal.loculus import client, files_protocol
-from submitportal.loculus.instance import Organism
+from submitportal.loculus.schema import Organism
 from submitportal.models import BulkCheck, BulkFile, Draft, ExtraFile
 from submitportal.submit import Parts, PartsMaker, SubmitRefused, ready_files, wire_for
 

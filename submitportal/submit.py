@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from submitportal import drafts, tsv
 from submitportal.loculus import client, files_protocol, plain_words
-from submitportal.loculus.instance import FASTA_IDS_FIELD, ID_FIELD, Organism
+from submitportal.loculus.schema import FASTA_IDS_FIELD, ID_FIELD, Organism
 from submitportal.models import Draft, ExtraFile
 from submitportal.single_entry import Entry, form_fields
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from sandbox.launcher import RunningSandbox
-from submitportal.loculus import instance
+from submitportal.loculus import instance, schema
 from tests.testenv import free_port
 
 INFO: dict[str, Any] = {
@@ -65,7 +65,7 @@ def test_it_reads_hosts_organisms_segments_and_file_categories(settings: Any) ->
     assert not cchf.files_enabled
     reads = parsed.organisms["reads"]
     assert (reads.consensus_sequences, reads.segments, reads.files_enabled) == (False, (), True)
-    assert reads.file_category("rawReads") == instance.FileCategory("rawReads", "Raw reads")
+    assert reads.file_category("rawReads") == schema.FileCategory("rawReads", "Raw reads")
 
 
 def test_the_backend_and_issuer_settings_override_the_instance(settings: Any) -> None:
@@ -106,7 +106,7 @@ def test_it_discovers_the_sandbox(loculus: RunningSandbox) -> None:
     assert found.backend_url == loculus.backend
     assert found.oidc_issuer == loculus.issuer
     assert set(found.organisms) == {"ebola-sudan", "cchf", "wastewater"}
-    assert found.organisms["ebola-sudan"].file_categories == (instance.FileCategory("rawReads", "Raw reads"),)
+    assert found.organisms["ebola-sudan"].file_categories == (schema.FileCategory("rawReads", "Raw reads"),)
     assert found.organisms["cchf"].segments == ("L", "M", "S")
     assert not found.organisms["wastewater"].consensus_sequences
 

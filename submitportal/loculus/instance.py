@@ -9,8 +9,7 @@ page instead of a traceback.
 
 The organism schemas themselves (Organism, InputField, FileCategory, ID_FIELD, ...) and their
 parsing live in submitportal.loculus.schema, which imports neither Django nor requests, so the
-parsing code uses them without this module. The schema names imported below are re-exported for
-the Django-side modules (views, submit, bulk) that name them through this module.
+parsing code uses them without this module; so does every other module.
 """
 
 from __future__ import annotations
@@ -23,9 +22,6 @@ import requests
 from django.conf import settings
 from django.core.cache import cache
 
-from submitportal.loculus.schema import FASTA_IDS_FIELD as FASTA_IDS_FIELD
-from submitportal.loculus.schema import ID_FIELD as ID_FIELD
-from submitportal.loculus.schema import FileCategory as FileCategory
 from submitportal.loculus.schema import Organism, as_text, parse_organism
 
 log = logging.getLogger("submitportal.loculus")

@@ -17,13 +17,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from submitportal import drafts, forms, signin, single_entry, uploads
-from submitportal.loculus import client, instance, website
+from submitportal.loculus import client, instance, schema, website
 from submitportal.models import Draft, ExtraFile, GroupChoice
 
 RESULT_SHOWN = 1000  # entries and files listed on a result page; the accessions TSV has them all
 
 
-def organism_or_404(key: str) -> instance.Organism:
+def organism_or_404(key: str) -> schema.Organism:
     organism = instance.get_instance().organism(key)
     if organism is None:
         raise Http404(f"This Loculus instance has no organism called {key!r}.")
@@ -75,7 +75,7 @@ def ensure_group(request: HttpRequest, draft: Draft, groups: list[client.Group])
     return group
 
 
-def need_group(request: HttpRequest, draft: Draft, organism: instance.Organism, *, posted: bool) -> HttpResponse:
+def need_group(request: HttpRequest, draft: Draft, organism: schema.Organism, *, posted: bool) -> HttpResponse:
     """A draft's page for a user in no submitting group: the organism page's notice, the draft kept.
 
     A POST (submit) is answered 409 and says nothing was sent; what it carried was kept by the caller.
@@ -112,9 +112,7 @@ def start_or_continue(request: HttpRequest, organism: str, kind: str) -> HttpRes
     return render(request, "submitportal/start_or_continue.html", ctx)
 
 
-def _files_by_category(
-    draft: Draft, organism: instance.Organism
-) -> list[tuple[instance.FileCategory, list[ExtraFile]]]:
+def _files_by_category(draft: Draft, organism: schema.Organism) -> list[tuple[schema.FileCategory, list[ExtraFile]]]:
     files = list(draft.files.all())
     return [(category, [f for f in files if f.category == category.name]) for category in organism.file_categories]
 
@@ -122,7 +120,7 @@ def _files_by_category(
 def page_context(
     request: HttpRequest,
     draft: Draft,
-    organism: instance.Organism,
+    organism: schema.Organism,
     groups: list[client.Group],
     group: client.Group | None,
     **extra: Any,

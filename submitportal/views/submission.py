@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from submitportal import drafts, form_stash, forms, signin, single_entry, submit, uploads
-from submitportal.loculus import client, instance, website
+from submitportal.loculus import client, instance, schema, website
 from submitportal.models import Draft, GroupChoice
 from submitportal.views.draft_pages import (
     chosen_group,
@@ -102,7 +102,7 @@ def entry_form(request: HttpRequest, organism: str, draft_id: object) -> HttpRes
     return _submit_form(request, token, draft, chosen_organism, groups, group)
 
 
-def _form_keys(organism: instance.Organism) -> list[str]:
+def _form_keys(organism: schema.Organism) -> list[str]:
     """What the single-entry form posts: its fields, sequences and terms."""
     return [
         *(f.name for f in single_entry.form_fields(organism)),
@@ -112,7 +112,7 @@ def _form_keys(organism: instance.Organism) -> list[str]:
 
 
 def _read_sequences(
-    request: HttpRequest, organism: instance.Organism, values: dict[str, str]
+    request: HttpRequest, organism: schema.Organism, values: dict[str, str]
 ) -> dict[str, single_entry.ParsedSequence]:
     parsed: dict[str, single_entry.ParsedSequence] = {}
     for segment in organism.segments:
@@ -143,7 +143,7 @@ def _submit_form(
     request: HttpRequest,
     token: str,
     draft: Draft,
-    organism: instance.Organism,
+    organism: schema.Organism,
     groups: list[client.Group],
     group: client.Group,
 ) -> HttpResponse:

@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
 from submitportal import bulk, file_names, json_bodies, linking, signin, uploads
-from submitportal.loculus.instance import Organism
+from submitportal.loculus.schema import Organism
 from submitportal.models import Draft, ExtraFile
 from submitportal.views.draft_pages import draft_or_404, organism_or_404
 
