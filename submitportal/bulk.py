@@ -147,7 +147,7 @@ def accept(draft: Draft, organism: Organism, kind: str, upload: UploadedFile) ->
             if not published:
                 drafts.delete_stored(kept)
         if not published:
-            return "This draft has been submitted; its files can no longer change."
+            return drafts.CLOSED
         if read is not None:
             read.stored = kept[0]
         current_check(draft, organism, read)

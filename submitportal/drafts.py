@@ -57,6 +57,10 @@ class Locked:
             self.doomed.append(stored)
 
 
+# What every change to a draft that is no longer open is told, wherever it is refused.
+CLOSED = "This draft has been submitted; it can no longer change."
+
+
 @contextlib.contextmanager
 def changing(draft: Draft) -> Iterator[Locked]:
     """Lock the draft for one change and give it fresh; files given up are deleted after the commit.

@@ -112,9 +112,17 @@ def test_a_page_without_a_check_of_the_current_files_checks_them(signed_in: Clie
     assert BulkCheck.objects.get(draft=draft).metadata == BulkFile.objects.get(draft=draft, kind="metadata").stored
 
 
-def test_a_submitted_draft_keeps_its_files(signed_in: Client, draft: Draft) -> None:
-    Draft.objects.filter(pk=draft.pk).update(status=Draft.Status.SUBMITTING)
-    page = send(signed_in, draft, "metadata", "late.tsv", metadata(3))
-    assert "This draft has been submitted; its files can no longer change." in page
+@pytest.mark.parametrize("status", [Draft.Status.SUBMITTING, Draft.Status.SUBMITTED])
+def test_a_submitted_draft_keeps_its_files(signed_in: Client, draft: Draft, status: str) -> None:
+    Draft.objects.filter(pk=draft.pk).update(status=status)
+    upload = SimpleUploadedFile("late.tsv", metadata(3))
+    response = signed_in.post(f"/drafts/{draft.pk}/bulk/metadata", {"file": upload}, HTTP_HX_REQUEST="true")
+    assert (response.status_code, response.content.decode()) == (
+        409,
+        "This draft has been submitted; it can no longer change.",
+    )
+    assert response["Content-Type"] == "text/plain; charset=utf-8"  # shown by the page's script, never as HTML
+    without_script = signed_in.post(f"/drafts/{draft.pk}/bulk/metadata", {"file": SimpleUploadedFile("late.tsv", b"x")})
+    assert without_script.status_code == 302  # back to the draft's page, which leads to its result
     assert BulkFile.objects.get(draft=draft, kind="metadata").name == "one.tsv"
     assert not any("late.tsv" in name for name in stored_files(draft))

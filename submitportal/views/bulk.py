@@ -12,12 +12,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from submitportal import bulk, draft_files, drafts, forms, signin, submit, tsv, upload_handlers
 from submitportal.bulkfiles import template
-from submitportal.loculus import client
+from submitportal.loculus import client, schema
 from submitportal.models import Draft
 from submitportal.views.draft_pages import (
     draft_or_404,
+    draft_page,
     ensure_group,
     need_group,
+    open_draft,
     organism_or_404,
     page_context,
     result_url,
@@ -46,13 +48,8 @@ def _context(request: HttpRequest, draft: Draft, groups: list[client.Group], **e
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def bulk_form(request: HttpRequest, organism: str, draft_id: object) -> HttpResponse:
-    chosen_organism = organism_or_404(organism)
-    draft = draft_or_404(request, draft_id, organism)
-    if draft.kind != Draft.Kind.BULK:
-        return redirect("entry-form", organism=organism, draft_id=draft.pk)
-    if draft.status == Draft.Status.SUBMITTED:
-        return redirect(result_url(draft))
+@draft_page(Draft.Kind.BULK)
+def bulk_form(request: HttpRequest, chosen_organism: schema.Organism, draft: Draft) -> HttpResponse:
     token = signin.access_token(request)
     groups = client.get_user_groups(token)
     if request.method == "POST":
@@ -84,29 +81,26 @@ def bulk_form(request: HttpRequest, organism: str, draft_id: object) -> HttpResp
 
 @login_required
 @require_POST
-def bulk_file(request: HttpRequest, draft_id: object, kind: str) -> HttpResponse:
+@open_draft
+def bulk_file(request: HttpRequest, draft: Draft, kind: str) -> HttpResponse:
     """Receive the metadata or sequence file (streamed to disk), check it, answer with the checks.
 
     The file comes as the request body itself (application/octet-stream, its name in X-File-Name:
     what the page's script sends) or as the `file` field of a multipart form (without script).
     """
-    draft = draft_or_404(request, draft_id)
     organism = organism_or_404(draft.organism)
     if kind not in draft_files.KINDS or draft.kind != Draft.Kind.BULK:
         return HttpResponse(status=404)
-    if draft.status != Draft.Status.OPEN:
-        problem = "This draft has been submitted; its files can no longer change."
+    try:
+        upload = upload_handlers.received_file(request, bulk.check_on_arrival(kind))
+    except upload_handlers.RawUploadProblem as exc:
+        problem: str | None = str(exc)
     else:
-        try:
-            upload = upload_handlers.received_file(request, bulk.check_on_arrival(kind))
-        except upload_handlers.RawUploadProblem as exc:
-            problem = str(exc)
+        if upload is None or not upload.size:
+            problem = "Please choose a file (it must not be empty)."
         else:
-            if upload is None or not upload.size:
-                problem = "Please choose a file (it must not be empty)."
-            else:
-                with upload:  # its temporary file goes, unless it was moved into the draft
-                    problem = bulk.accept(draft, organism, kind, upload)
+            with upload:  # its temporary file goes, unless it was moved into the draft
+                problem = bulk.accept(draft, organism, kind, upload)
     if not request.htmx:  # type: ignore[attr-defined]
         return redirect("bulk-form", organism=draft.organism, draft_id=draft.pk)
     draft.refresh_from_db()
@@ -117,8 +111,8 @@ def bulk_file(request: HttpRequest, draft_id: object, kind: str) -> HttpResponse
 
 @login_required
 @require_POST
-def bulk_discard(request: HttpRequest, draft_id: object, kind: str) -> HttpResponse:
-    draft = draft_or_404(request, draft_id)
+@open_draft
+def bulk_discard(request: HttpRequest, draft: Draft, kind: str) -> HttpResponse:
     if kind in draft_files.KINDS:
         bulk.discard(draft, organism_or_404(draft.organism), kind)
     if not request.htmx:  # type: ignore[attr-defined]

@@ -7,11 +7,14 @@ into the other.
 
 from __future__ import annotations
 
+import functools
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -21,6 +24,7 @@ from submitportal.loculus import client, instance, schema, website
 from submitportal.models import Draft, ExtraFile, GroupChoice
 
 RESULT_SHOWN = 1000  # entries and files listed on a result page; the accessions TSV has them all
+log = logging.getLogger("submitportal.drafts")
 
 
 def organism_or_404(key: str) -> schema.Organism:
@@ -36,6 +40,52 @@ def draft_or_404(request: HttpRequest, draft_id: object, organism: str | None = 
     if organism is not None and draft.organism != organism:
         raise Http404("This draft belongs to another organism.")
     return draft
+
+
+def closed(request: HttpRequest, draft: Draft) -> HttpResponse:
+    """The one answer to a change of a draft that is no longer open: 409 and drafts.CLOSED, as JSON to a
+    request that reads JSON, as plain text to htmx (the page's script shows it where the user looks);
+    a plain form post (no script) goes back to the draft's page, which leads to its result."""
+    log.info("%s %s refused: draft %s is %s", request.method, request.path, draft.pk, draft.status)
+    if not request.htmx and "application/json" not in request.headers.get("Accept", ""):  # type: ignore[attr-defined]
+        return redirect(draft_url(draft))  # a page's plain form (no script): the draft's page says where it stands
+    if "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse({"error": drafts.CLOSED}, status=409)
+    return HttpResponse(drafts.CLOSED, status=409, content_type="text/plain; charset=utf-8")
+
+
+def open_draft(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """For a view that changes a draft: the user's own draft (404 for anyone else's) in place of its ID,
+    and, while the draft is not open (submitted, or being submitted), the one answer `closed`."""
+
+    @functools.wraps(view)
+    def checked(request: HttpRequest, draft_id: object, *args: Any, **kwargs: Any) -> HttpResponse:
+        draft = draft_or_404(request, draft_id)
+        if draft.status != Draft.Status.OPEN:
+            return closed(request, draft)
+        return view(request, draft, *args, **kwargs)
+
+    return checked
+
+
+def draft_page(kind: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """For a draft's page: the organism and the user's own draft in place of their keys. A draft of the
+    other kind goes to its own page, a submitted one to its result."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def checked(request: HttpRequest, organism: str, draft_id: object) -> HttpResponse:
+            chosen = organism_or_404(organism)
+            draft = draft_or_404(request, draft_id, organism)
+            if draft.kind != kind:
+                return redirect(draft_url(draft))
+            if draft.status == Draft.Status.SUBMITTED:
+                return redirect(result_url(draft))
+            return view(request, chosen, draft)
+
+        return checked
+
+    return decorate
 
 
 def draft_url(draft: Draft) -> str:

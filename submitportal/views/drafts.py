@@ -14,7 +14,7 @@ from submitportal import drafts, forms
 from submitportal.loculus import instance
 from submitportal.models import BulkFile, Draft, ExtraFile
 from submitportal.single_entry import form_fields
-from submitportal.views.draft_pages import draft_or_404, draft_url
+from submitportal.views.draft_pages import draft_or_404, draft_url, open_draft
 
 
 @login_required
@@ -70,11 +70,9 @@ def draft_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def save(request: HttpRequest, draft_id: object) -> HttpResponse:
+@open_draft
+def save(request: HttpRequest, draft: Draft) -> HttpResponse:
     """Keep what the user typed so far (called as they type); files are handled elsewhere."""
-    draft = draft_or_404(request, draft_id)
-    if draft.status != Draft.Status.OPEN:
-        return HttpResponse(status=204)
     keys = list(forms.KEYS)
     if draft.kind == Draft.Kind.FORM:
         organism = instance.get_instance().organism(draft.organism)

@@ -15,10 +15,11 @@ from submitportal.loculus import client, instance, schema, website
 from submitportal.models import Draft, GroupChoice
 from submitportal.views.draft_pages import (
     chosen_group,
-    draft_or_404,
+    draft_page,
     draft_url,
     ensure_group,
     need_group,
+    open_draft,
     organism_or_404,
     page_context,
     result_url,
@@ -77,11 +78,8 @@ def new_entry(request: HttpRequest, organism: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def entry_form(request: HttpRequest, organism: str, draft_id: object) -> HttpResponse:
-    chosen_organism = organism_or_404(organism)
-    draft = draft_or_404(request, draft_id, organism)
-    if draft.status == Draft.Status.SUBMITTED:
-        return redirect(result_url(draft))
+@draft_page(Draft.Kind.FORM)
+def entry_form(request: HttpRequest, chosen_organism: schema.Organism, draft: Draft) -> HttpResponse:
     token = signin.access_token(request)
     groups = client.get_user_groups(token)
     if not groups:
@@ -185,9 +183,9 @@ def _submit_form(
 
 @login_required
 @require_POST
-def draft_group(request: HttpRequest, draft_id: object) -> HttpResponse:
+@open_draft
+def draft_group(request: HttpRequest, draft: Draft) -> HttpResponse:
     """Change a draft's submitting group; files uploaded for the old one must be uploaded again."""
-    draft = draft_or_404(request, draft_id)
     organism = organism_or_404(draft.organism)
     groups = client.get_user_groups(signin.access_token(request))
     chosen = {str(g.group_id): g for g in groups}.get(request.POST.get("group", ""))

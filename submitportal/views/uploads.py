@@ -18,16 +18,14 @@ from django.views.decorators.http import require_GET, require_POST
 from submitportal import bulk, file_names, json_bodies, linking, signin, uploads
 from submitportal.loculus.schema import Organism
 from submitportal.models import Draft, ExtraFile
-from submitportal.views.draft_pages import draft_or_404, organism_or_404
+from submitportal.views.draft_pages import closed, draft_or_404, open_draft, organism_or_404
 
 ROWS = "submitportal/_extra_files.html#file-rows"
 ROWS_OOB = "submitportal/_extra_files.html#file-rows-oob"
-CLOSED = "This draft has been submitted; it takes no more files."
 log = logging.getLogger("submitportal.uploads")
 
 
-def _file(request: HttpRequest, draft_id: object, file_pk: int) -> ExtraFile:
-    draft = draft_or_404(request, draft_id)
+def _file(draft: Draft, file_pk: int) -> ExtraFile:
     if file_pk > json_bodies.MAX_ID:
         raise Http404("No such file.")
     return get_object_or_404(ExtraFile, pk=file_pk, draft=draft)
@@ -48,13 +46,11 @@ def _refused(request: HttpRequest, why: str | Exception, *, as_json: bool = Fals
 
 @login_required
 @require_POST
-def add_files(request: HttpRequest, draft_id: object, category: str) -> HttpResponse:
-    draft = draft_or_404(request, draft_id)
+@open_draft
+def add_files(request: HttpRequest, draft: Draft, category: str) -> HttpResponse:
     organism = organism_or_404(draft.organism)
     if organism.file_category(category) is None:
         return _refused(request, f"{organism.display_name} has no file category called “{category[:60]}”.")
-    if draft.status != Draft.Status.OPEN:
-        return _plain(CLOSED, 409)
     try:
         selected = [
             uploads.Selected(path, size) for path, size in json_bodies.selected_files(request.POST.get("files"))
@@ -63,7 +59,7 @@ def add_files(request: HttpRequest, draft_id: object, category: str) -> HttpResp
         return _refused(request, exc)
     records = uploads.add_files(draft, category, selected)
     if records is None:
-        return _plain(CLOSED, 409)
+        return closed(request, draft)
     # The browser lists files in the order it read them; the page lists them by path.
     records.sort(key=lambda upload: file_names.path_order(upload.path))
     ctx = _rows_context(draft, organism, records, {category})
@@ -102,18 +98,11 @@ def _event(category: str, message: str) -> str:
     return json.dumps({"uploadMessage": {"category": category, "message": message}})
 
 
-def _message(category: str, message: str) -> HttpResponse:
-    """No rows, only a message next to the category's inputs."""
-    return HttpResponse("", headers={"HX-Reswap": "none", "HX-Trigger": _event(category, message)})
-
-
 @login_required
 @require_POST
-def prepare(request: HttpRequest, draft_id: object) -> HttpResponse:
+@open_draft
+def prepare(request: HttpRequest, draft: Draft) -> HttpResponse:
     """Upload URLs for a batch of the draft's files, asked for just before the browser uses them."""
-    draft = draft_or_404(request, draft_id)
-    if draft.status != Draft.Status.OPEN:
-        return JsonResponse({"error": CLOSED}, status=409)
     try:
         wanted = json_bodies.file_pks(request.POST.get("files"))
     except json_bodies.BadBody as exc:
@@ -140,14 +129,15 @@ def _target(upload: ExtraFile) -> dict[str, object]:
 @login_required
 @require_GET
 def file_row(request: HttpRequest, draft_id: object, file_pk: int) -> HttpResponse:
-    upload = _file(request, draft_id, file_pk)
+    upload = _file(draft_or_404(request, draft_id), file_pk)
     return _rows(request, upload.draft, [upload])
 
 
 @login_required
 @require_POST
-def file_done(request: HttpRequest, draft_id: object, file_pk: int) -> HttpResponse:
-    upload = _file(request, draft_id, file_pk)
+@open_draft
+def file_done(request: HttpRequest, draft: Draft, file_pk: int) -> HttpResponse:
+    upload = _file(draft, file_pk)
     try:
         report = uploads.Finished(
             upload.pk,
@@ -164,9 +154,9 @@ def file_done(request: HttpRequest, draft_id: object, file_pk: int) -> HttpRespo
 
 @login_required
 @require_POST
-def files_done(request: HttpRequest, draft_id: object) -> HttpResponse:
+@open_draft
+def files_done(request: HttpRequest, draft: Draft) -> HttpResponse:
     """Many finished uploads at once (the browser batches its reports); answers with each file's row."""
-    draft = draft_or_404(request, draft_id)
     try:
         reports = [uploads.Finished(*item) for item in json_bodies.finished_uploads(request.POST.get("reports"))]
     except json_bodies.BadBody as exc:
@@ -177,8 +167,9 @@ def files_done(request: HttpRequest, draft_id: object) -> HttpResponse:
 
 @login_required
 @require_POST
-def file_failed(request: HttpRequest, draft_id: object, file_pk: int) -> HttpResponse:
-    upload = _file(request, draft_id, file_pk)
+@open_draft
+def file_failed(request: HttpRequest, draft: Draft, file_pk: int) -> HttpResponse:
+    upload = _file(draft, file_pk)
     reason = request.POST.get("reason", "")[:1000].strip() or "The upload failed."
     uploads.mark_failed(upload.draft, upload.pk, reason)
     upload.refresh_from_db()
@@ -187,8 +178,9 @@ def file_failed(request: HttpRequest, draft_id: object, file_pk: int) -> HttpRes
 
 @login_required
 @require_POST
-def file_retry(request: HttpRequest, draft_id: object, file_pk: int) -> HttpResponse:
-    upload = _file(request, draft_id, file_pk)
+@open_draft
+def file_retry(request: HttpRequest, draft: Draft, file_pk: int) -> HttpResponse:
+    upload = _file(draft, file_pk)
     uploads.retry(upload.draft, upload.pk)
     upload.refresh_from_db()
     return _rows(request, upload.draft, [upload])
@@ -196,11 +188,12 @@ def file_retry(request: HttpRequest, draft_id: object, file_pk: int) -> HttpResp
 
 @login_required
 @require_POST
-def file_remove(request: HttpRequest, draft_id: object, file_pk: int) -> HttpResponse:
-    upload = _file(request, draft_id, file_pk)
+@open_draft
+def file_remove(request: HttpRequest, draft: Draft, file_pk: int) -> HttpResponse:
+    upload = _file(draft, file_pk)
     draft, category = upload.draft, upload.category
     if not uploads.remove(draft, upload.pk):
-        return _rows(request, draft, [upload])
+        return closed(request, draft)
     return render(request, ROWS, _rows_context(draft, organism_or_404(draft.organism), [], {category}))
 
 
