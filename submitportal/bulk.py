@@ -30,7 +30,7 @@ from submitportal.bulkfiles.validate import MetadataCheck, Report, check_metadat
 from submitportal.loculus import client, files_protocol
 from submitportal.loculus.schema import Organism
 from submitportal.models import BulkCheck, BulkFile, Draft, ExtraFile
-from submitportal.submit import Parts, PartsMaker, SubmitRefused, ready_files, wire_for
+from submitportal.submission_parts import Parts, PartsMaker, SubmitRefused, ready_files, wire_for
 
 log = logging.getLogger("submitportal.bulk")
 

@@ -4,31 +4,26 @@
 what happened into an `Outcome` to show. `send` is the send itself: the draft is claimed (OPEN →
 SUBMITTING) in one UPDATE before anything is sent, so a double click or a second tab cannot submit
 it twice; then its parts are streamed to /submit and the result recorded. What the parts are is
-each kind's own: `entry_parts` below (one entry from the form) and `bulk.parts` (files).
+each kind's own (submitportal.submission_parts.entry_parts for one entry from the form,
+submitportal.bulk.parts for files), built once the draft is claimed, with nothing of this module.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from django.utils import timezone
 
-from submitportal import drafts, tsv
+from submitportal import drafts
 from submitportal.loculus import client, files_protocol, plain_words
-from submitportal.loculus.schema import FASTA_IDS_FIELD, ID_FIELD, Organism
-from submitportal.models import Draft, ExtraFile
-from submitportal.single_entry import Entry, form_fields
+from submitportal.loculus.schema import Organism
+from submitportal.models import Draft
+from submitportal.submission_parts import PartsMaker, SubmitRefused
 
 log = logging.getLogger("submitportal.submit")
-
-
-class SubmitRefused(Exception):
-    """The portal will not send this draft yet. The message says why and what to do."""
 
 
 def claim(draft: Draft) -> None:
@@ -45,58 +40,6 @@ def release(draft: Draft) -> None:
     Draft.objects.filter(pk=draft.pk, status=Draft.Status.SUBMITTING).update(status=Draft.Status.OPEN)
 
 
-def ready_files(draft: Draft) -> list[ExtraFile]:
-    """The draft's extra files, all uploaded for its group; refuses (in words) while any is not."""
-    files = list(draft.files.all())
-    not_ready = [f for f in files if f.status != ExtraFile.Status.UPLOADED]
-    if not_ready:
-        names = ", ".join(f.path for f in not_ready[:5]) + (" …" if len(not_ready) > 5 else "")
-        raise SubmitRefused(
-            f"{len(not_ready)} extra file(s) are not uploaded yet ({names}). Please wait for every file to show ✓, "
-            "retry the ones that failed, or remove them."
-        )
-    if any(f.group_id != draft.group_id for f in files):
-        raise SubmitRefused("Some extra files were uploaded for another submitting group. Please upload them again.")
-    return files
-
-
-def file_links(draft: Draft, submission_id: str) -> list[files_protocol.FileLink]:
-    """The draft's uploaded files as links to its one entry."""
-    return [files_protocol.FileLink(submission_id, f.category, f.name, f.file_id) for f in ready_files(draft)]
-
-
-def wire_for(organism: Organism, links: list[files_protocol.FileLink]) -> files_protocol.Wire:
-    choice = files_protocol.current_choice()
-    if links and choice.protocol is None:
-        raise SubmitRefused(choice.refusal)
-    return files_protocol.Wire(choice.protocol, [c.name for c in organism.file_categories], links)
-
-
-def write_single_entry(
-    organism: Organism, entry: Entry, wire: files_protocol.Wire, directory: Path
-) -> tuple[Path, Path | None]:
-    """metadata.tsv (one row) and sequences.fasta for one entry."""
-    names = [f.name for f in form_fields(organism) if f.name != ID_FIELD]
-    header = [ID_FIELD, *names]
-    row = [entry.submission_id, *(entry.metadata.get(name, "") for name in names)]
-    if organism.is_multi_segment:
-        header.append(FASTA_IDS_FIELD)
-        row.append(" ".join(entry.fasta_ids))
-    header.extend(wire.columns)
-    row.extend(wire.cells(entry.submission_id))
-    metadata = directory / "metadata.tsv"
-    with metadata.open("w", encoding="utf-8", newline="") as out:
-        tsv.write_row(out, header)
-        tsv.write_row(out, row)
-    if not organism.consensus_sequences:
-        return metadata, None
-    sequences = directory / "sequences.fasta"
-    with sequences.open("w", encoding="utf-8", newline="") as out:
-        for fasta_id, sequence in entry.sequences:
-            tsv.write_fasta_record(out, fasta_id, sequence)
-    return metadata, sequences
-
-
 def record_result(draft: Draft, result: list[client.SubmittedEntry], wire: files_protocol.Wire) -> None:
     draft.status = Draft.Status.SUBMITTED
     draft.result = {
@@ -108,19 +51,6 @@ def record_result(draft: Draft, result: list[client.SubmittedEntry], wire: files
     Draft.objects.filter(pk=draft.pk, status=Draft.Status.SUBMITTING).update(
         status=draft.status, result=draft.result, unclear_submit_at=None, updated_at=timezone.now()
     )
-
-
-@dataclass(frozen=True)
-class Parts:
-    """What one submit sends: the metadata TSV, the FASTA (if the organism takes sequences), how files go."""
-
-    metadata: client.UploadPart
-    sequences: client.UploadPart | None
-    wire: files_protocol.Wire
-
-
-# Builds a draft's parts once it is claimed; what it opens, the ExitStack closes after the send.
-PartsMaker = Callable[[contextlib.ExitStack], Parts]
 
 
 @dataclass(frozen=True)
@@ -191,24 +121,6 @@ def send(
         "draft %s submitted: %s", draft.pk, ", ".join(f"{e.submission_id}={e.accession}.{e.version}" for e in result)
     )
     return result
-
-
-def entry_parts(draft: Draft, organism: Organism, entry: Entry) -> PartsMaker:
-    """The parts of a single-entry draft: its one entry written as TSV and FASTA, its files linked to it."""
-
-    def make(stack: contextlib.ExitStack) -> Parts:
-        wire = wire_for(organism, file_links(draft, entry.submission_id))
-        directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="submitportal-")))
-        metadata_path, fasta_path = write_single_entry(organism, entry, wire, directory)
-        metadata = client.UploadPart(
-            "metadata.tsv", stack.enter_context(metadata_path.open("rb")), "text/tab-separated-values"
-        )
-        if fasta_path is None:
-            return Parts(metadata, None, wire)
-        fasta = client.UploadPart("sequences.fasta", stack.enter_context(fasta_path.open("rb")), "text/plain")
-        return Parts(metadata, fasta, wire)
-
-    return make
 
 
 def found_message(found: list[drafts.Found]) -> str:

@@ -18,8 +18,7 @@ from django.core.files.storage import default_storage
 from django.test import Client
 
 from sandbox.launcher import RunningSandbox
-from submitportal import bulk, draft_files
-from submitportal import submit as submit_module
+from submitportal import bulk, draft_files, submission_parts
 from submitportal.bulkfiles import metadata as metadata_module
 from submitportal.bulkfiles import rewrite as rewrite_module
 from submitportal.bulkfiles import validate as validate_module
@@ -186,7 +185,7 @@ def test_the_metadata_is_read_once_for_its_check_and_for_what_the_submit_sends(
     assert check.summary["ok"] is True
     expected = tmp_path / "expected.tsv"
     monkeypatch.setattr(rewrite_module, "open_metadata", original)
-    wire = submit_module.wire_for(instance.get_instance().organism("ebola-sudan"), [])  # type: ignore[arg-type]
+    wire = submission_parts.wire_for(instance.get_instance().organism("ebola-sudan"), [])  # type: ignore[arg-type]
     write_backend_tsv(stored_path(draft, "metadata"), "m.tsv", expected, wire.columns, wire.cells)
     with default_storage.open(check.backend_metadata, "rb") as stream:
         assert stream.read() == expected.read_bytes()

@@ -12,7 +12,7 @@ import pytest
 from submitportal import single_entry, tsv
 from submitportal.loculus.files_protocol import FileLink, FilesProtocol, Wire
 from submitportal.loculus.schema import FileCategory, InputField, Organism
-from submitportal.submit import write_single_entry
+from submitportal.submission_parts import write_single_entry
 
 EBOLA = Organism(
     key="ebola-sudan",

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from submitportal import drafts, form_stash, forms, signin, single_entry, submit, uploads
+from submitportal import drafts, form_stash, forms, signin, single_entry, submission_parts, submit, uploads
 from submitportal.loculus import client, instance, schema, website
 from submitportal.models import Draft, GroupChoice
 from submitportal.views.draft_pages import (
@@ -174,7 +174,7 @@ def _submit_form(
     if terms.open_unconfirmed():
         return again(200, confirm_open=terms.open_dialog())
     entry = checked.entry
-    parts = submit.entry_parts(draft, organism, entry)
+    parts = submission_parts.entry_parts(draft, organism, entry)
     outcome = submit.submit(token, draft, organism, terms.terms, parts, lambda: [entry.submission_id])
     if not outcome.sent:
         return again(outcome.status, problem=outcome.problem, request_id=outcome.request_id)
