@@ -16,15 +16,17 @@ const BATCH = 50; // files per request for upload URLs
 const ATTEMPTS = 4; // per PUT, with backoff, for network errors and 5xx
 const PART_TIMEOUT_MS = 15 * 60 * 1000;
 
-// Each file chosen on this page and not yet settled is one job, in exactly one state:
-//
-//   waiting → preparing → ready → uploading → reporting → done
-//   (asking for   (has its  (PUTs)     (its ETags go to
-//    its URLs)     URLs)               the portal)
-//
-// A job that fails or is stopped is failed; done and failed jobs leave `jobs`. A refused (403) upload
-// goes back to waiting once, for fresh URLs. Each queue is served in turn order: `turn` is given on
-// entering waiting or ready; a job sent back for fresh URLs gets a turn before all others.
+// Each file chosen on this page is one job, in exactly one state at a time:
+//   waiting    needs upload URLs
+//   preparing  its URLs are being asked for (one batch of files at a time)
+//   ready      has its URLs, waits for one of the FILES_AT_ONCE places
+//   uploading  its PUTs are under way
+//   reporting  uploaded; its ETags wait a moment to go to the portal together with others
+//   done       reported (or the portal had its verdict already): the portal's row says how it went
+//   failed     failed or stopped: the row says why, is replaced, or is removed
+// Done and failed jobs leave `jobs`. A job whose URLs the storage refused (403) goes back to waiting,
+// once, for fresh ones. Waiting and ready jobs are served in `turn` order, given on entering the
+// state; a job sent back for fresh URLs goes first.
 const ACTIVE = new Set(["waiting", "preparing", "ready", "uploading"]); // can be stopped; keep the page open
 const jobs = new Map(); // row id → job, until done or failed
 const chosen = new Map(); // "category\npath" → File chosen on this page
