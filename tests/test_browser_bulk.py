@@ -260,6 +260,49 @@ def test_files_dropped_on_the_area_are_uploaded(
     }
 
 
+def scripts_fetched(page: Page) -> set[str]:
+    """The paths of the scripts the page fetched, including those imported by its modules."""
+    return set(
+        page.evaluate(
+            """() => performance.getEntriesByType("resource")
+                .map((entry) => new URL(entry.name).pathname)
+                .filter((path) => path.endsWith(".js"))"""
+        )
+    )
+
+
+def test_a_metadata_file_dropped_on_its_area_is_sent_and_only_the_bulk_page_loads_the_bulk_module(
+    page: Page, live_server: Any, loculus: RunningSandbox
+) -> None:
+    open_bulk(page, live_server, "ebola-sudan")
+    assert {"/static/js/uploads.js", "/static/js/bulk_files.js", "/static/js/drop_zone.js"} <= scripts_fetched(page)
+    area = page.locator('[data-drop-input="file-metadata"]')
+    # A file made in the page, dragged over the metadata area and dropped there (as in the test above).
+    drag = """([type, text]) => {
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([text], "dropped.tsv"));
+        const event = new DragEvent(type, {bubbles: true, cancelable: true, dataTransfer: transfer});
+        document.querySelector('[data-drop-input="file-metadata"]').dispatchEvent(event);
+    }"""
+    text = tsv(["id", "geoLocCountry"], [["s1", "Uganda"]])
+    page.evaluate(drag, ["dragover", text])
+    expect(area).to_have_class(re.compile(r"\bdragging\b"))
+    with page.expect_request(lambda request: request.url.endswith("/bulk/metadata")) as sent:
+        page.evaluate(drag, ["drop", text])
+    assert sent.value.headers["content-type"] == "application/octet-stream"
+    assert sent.value.headers["x-file-name"] == "dropped.tsv"
+    # The portal got the file's bytes (Playwright does not show a request body made from a File).
+    expect(page.locator("#chosen-metadata")).to_have_text(f"dropped.tsv ({len(text)} bytes)")
+    expect(page.locator("#file-checks")).to_contain_text("in 1 entry.")
+
+    page.get_by_role("link", name="Submit individual sequence entry using a form").click()
+    expect(page).to_have_url(re.compile(r"/ebola-sudan/submission/form/[0-9a-f-]+/$"))
+    page.wait_for_load_state("load")
+    fetched = scripts_fetched(page)
+    assert {"/static/js/uploads.js", "/static/js/drop_zone.js"} <= fetched
+    assert "/static/js/bulk_files.js" not in fetched
+
+
 # Run in a tab: what the user chose is applied at one instant (`at`, ms since the epoch) in every tab,
 # so that the tabs' requests really overlap (Playwright's own steps are milliseconds apart).
 CHOOSE_AT = """([at, changes]) => new Promise((resolve) => setTimeout(() => {

@@ -202,3 +202,25 @@ def test_an_expired_upload_url_is_replaced_without_the_user_noticing(
     assert statuses == [403, 200]
     upload = ExtraFile.objects.get()
     assert s3_object(faulty_s3, upload.file_id) == reads.read_bytes()
+
+
+def test_cancel_all_stops_every_upload_under_way_and_retry_starts_it_again(
+    page: Page, live_server: Any, faulty_s3: RunningSandbox, tmp_path: Path
+) -> None:
+    first = write(tmp_path / "first.fastq", b"@r1\nACGT\n+\nIIII\n" * 50)
+    second = write(tmp_path / "second.fastq", b"@r2\nACGT\n+\nIIII\n" * 50)
+    # Both PUTs are held long enough to be cancelled while under way.
+    faulty_s3.add_s3_faults({"method": "PUT", "delay_ms": 5000, "times": 2})
+    open_form(page, live_server, "ebola-sudan")
+    page.get_by_label("Add files to Raw reads").set_input_files([first, second])
+    cancel = page.get_by_role("button", name="Cancel all uploads")
+    cancel.click()
+    for name in ["first.fastq", "second.fastq"]:
+        expect(status(page, "rawReads", name)).to_have_text("✗")
+    expect(page.locator(".reason")).to_have_text(["Cancelled. Retry starts the upload again."] * 2)
+    expect(cancel).to_be_hidden()
+    page.get_by_role("button", name="Retry first.fastq").click()
+    expect(status(page, "rawReads", "first.fastq")).to_have_text("✓", timeout=20_000)
+    expect(status(page, "rawReads", "second.fastq")).to_have_text("✗")
+    upload = ExtraFile.objects.get(path="first.fastq")
+    assert s3_object(faulty_s3, upload.file_id) == first.read_bytes()

@@ -7,18 +7,48 @@
 // and reports back. The portal's answer — a row with ✓ or ✗ — replaces the row: this module paints
 // progress, never a verdict.
 
+import { dropZone } from "./drop_zone.js";
+import { size } from "./sizes.js";
+
 const FILES_AT_ONCE = 6;
 const PARTS_AT_ONCE = 6; // Chromium opens at most 6 connections per host; more parts only queue
 const BATCH = 50; // files per request for upload URLs
 const ATTEMPTS = 4; // per PUT, with backoff, for network errors and 5xx
 const PART_TIMEOUT_MS = 15 * 60 * 1000;
 
+// Each file chosen on this page is one job, in exactly one state at a time:
+//   waiting    needs upload URLs
+//   preparing  its URLs are being asked for (one batch of files at a time)
+//   ready      has its URLs, waits for one of the FILES_AT_ONCE places
+//   uploading  its PUTs are under way
+//   reporting  uploaded; its ETags wait a moment to go to the portal together with others
+//   done       reported (or the portal had its verdict already): the portal's row says how it went
+//   failed     failed or stopped: the row says why, is replaced, or is removed
+// Done and failed jobs leave `jobs`. A job whose URLs the storage refused (403) goes back to waiting,
+// once, for fresh ones. Waiting and ready jobs are served in `turn` order, given on entering the
+// state; a job sent back for fresh URLs goes first.
+const ACTIVE = new Set(["waiting", "preparing", "ready", "uploading"]); // can be stopped; keep the page open
+const jobs = new Map(); // row id → job, until done or failed
 const chosen = new Map(); // "category\npath" → File chosen on this page
-const jobs = new Map(); // row id → job
-const waiting = []; // jobs that need URLs
-const ready = []; // jobs with URLs
-const uploading = new Set();
-let preparing = false;
+let turn = 0;
+
+function inState(state) {
+  return [...jobs.values()].filter((job) => job.state === state).sort((a, b) => a.turn - b.turn);
+}
+
+function enter(job, state, { first = false } = {}) {
+  job.state = state;
+  if (state === "waiting" || state === "ready") job.turn = first ? -++turn : ++turn;
+  // Back to waiting (for fresh URLs) or failed: the PUTs still in flight, e.g. other parts, are of no use.
+  if (state === "waiting" || state === "failed") for (const xhr of job.xhrs) xhr.abort();
+  if ((state === "done" || state === "failed") && jobs.get(job.row.id) === job) jobs.delete(job.row.id);
+}
+
+// The one way to stop a job, whatever it is doing: it fails and its PUTs in flight are aborted. What
+// becomes of its row is the caller's: told why (fail), replaced, or removed by the portal.
+function stop(job) {
+  enter(job, "failed");
+}
 
 const key = (category, path) => `${category}\n${path}`;
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -109,7 +139,12 @@ function choose(section, items, fromFolder) {
   if (replaced.length) {
     const names = replaced.map((f) => f.path).join(", ");
     if (!window.confirm(`The following file(s) already exist and will be replaced: ${names}`)) return;
-    for (const f of replaced) forget(rowFor(category, f.path), true);
+    for (const f of replaced) {
+      const row = rowFor(category, f.path);
+      const job = activeJobOf(row);
+      if (job) stop(job);
+      row.remove();
+    }
   }
   for (const f of files) chosen.set(key(category, f.path), f.file);
   const list = files.map(({ file, path }) => ({ path, size: file.size }));
@@ -177,30 +212,38 @@ function allowedOrigin(category, url) {
 }
 
 async function prepareBatch() {
-  preparing = true;
-  const batch = waiting.splice(0, BATCH).filter((job) => !job.cancelled && job.row.isConnected);
+  const batch = [];
+  for (const job of inState("waiting").slice(0, BATCH)) {
+    if (job.row.isConnected) {
+      enter(job, "preparing");
+      batch.push(job);
+    } else {
+      stop(job); // its row was swapped away meanwhile
+    }
+  }
   try {
     if (!batch.length) return;
     const url = sectionOf(batch[0].category).dataset.prepareUrl;
     const answer = await askForUrls(url, batch.map((job) => job.pk), batch.some((job) => job.fresh));
     const byPk = new Map(answer.files.map((target) => [String(target.pk), target]));
     for (const job of batch) {
+      if (job.state !== "preparing") continue; // stopped meanwhile
       const target = byPk.get(job.pk);
       const elsewhere = target?.urls?.map((url) => allowedOrigin(job.category, url)).find(Boolean);
       if (target && target.state === "pending" && elsewhere) {
         fail(job, `Uploads now go to ${elsewhere}, which this page was not set up for. Please reload the page and choose this file again.`);
       } else if (target && target.state === "pending") {
         job.target = target;
-        ready.push(job);
+        enter(job, "ready");
       } else {
-        settle(job);
+        // The portal has its verdict already (e.g. uploaded before): show its row.
+        enter(job, "done");
         htmx.ajax("GET", job.row.dataset.rowUrl, { source: job.row, target: job.row, swap: "outerHTML" });
       }
     }
   } catch (error) {
-    for (const job of batch) fail(job, `Could not get an upload address: ${error.message}`);
+    for (const job of batch) if (job.state === "preparing") fail(job, `Could not get an upload address: ${error.message}`);
   } finally {
-    preparing = false;
     schedule();
   }
 }
@@ -263,14 +306,14 @@ class Refused extends Error {
 async function putWithRetry(job, url, body, headers, onProgress) {
   let lastError;
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    if (job.cancelled) throw new Error("cancelled");
+    if (job.state !== "uploading") throw new Error("cancelled");
     try {
       const answer = await put(job, url, body, headers, onProgress);
       if (answer.status >= 500) throw new Error(`the storage answered ${answer.status}`);
       if (answer.status >= 400 && answer.status !== 412) throw new Refused(answer.status);
       return answer;
     } catch (error) {
-      if (error instanceof Refused || job.cancelled) throw error;
+      if (error instanceof Refused || job.state !== "uploading") throw error;
       lastError = error;
       onProgress(0);
       if (attempt < ATTEMPTS) await pause(400 * 2 ** (attempt - 1));
@@ -314,33 +357,38 @@ async function upload(job) {
 
 // Finished uploads are reported in batches: one request to the portal for many files, which answers
 // with each file's row (✓, or ✗ if Loculus refused to complete it).
-const finished = new Map(); // done URL → [{pk, etags, row}]
 let flushTimer = null;
 
 function reportDone(job, etags) {
+  job.etags = etags;
+  enter(job, "reporting");
   const url = sectionOf(job.category).dataset.doneUrl;
-  if (!finished.has(url)) finished.set(url, []);
-  finished.get(url).push({ pk: job.pk, etags, fileId: job.target.fileId, row: job.row });
+  const queued = inState("reporting").filter((other) => sectionOf(other.category).dataset.doneUrl === url);
   // With other uploads under way, wait a moment so that files finishing together share one request;
   // the last one (or a lone big file) is reported at once.
-  if (finished.get(url).length >= BATCH || !uploading.size) flush();
+  if (queued.length >= BATCH || !inState("uploading").length) flush();
   else if (!flushTimer) flushTimer = setTimeout(flush, 150);
 }
 
 function flush() {
   clearTimeout(flushTimer);
   flushTimer = null;
-  for (const [url, items] of finished) {
-    finished.delete(url);
-    const live = items.filter((item) => item.row.isConnected);
+  const byUrl = new Map(); // done URL → jobs
+  for (const job of inState("reporting")) {
+    const url = sectionOf(job.category).dataset.doneUrl;
+    byUrl.set(url, [...(byUrl.get(url) || []), job]);
+  }
+  for (const [url, reporting] of byUrl) {
+    reporting.forEach((job) => enter(job, "done"));
+    const live = reporting.filter((job) => job.row.isConnected);
     if (!live.length) continue;
     // fileId: which upload the bytes went to, so a report that crossed new URLs (another group) is not taken.
-    const reports = live.map(({ pk, etags, fileId }) => ({ pk: Number(pk), etags, fileId }));
+    const reports = live.map(({ pk, etags, target }) => ({ pk: Number(pk), etags, fileId: target.fileId }));
     htmx
       .ajax("POST", url, { source: live[0].row, swap: "none", values: { reports: JSON.stringify(reports) } })
       .catch(() =>
-        live.forEach((item) =>
-          report(item.row, item.row.dataset.doneUrl, { etags: JSON.stringify(item.etags), fileId: item.fileId }),
+        live.forEach((job) =>
+          report(job.row, job.row.dataset.doneUrl, { etags: JSON.stringify(job.etags), fileId: job.target.fileId }),
         ),
       );
   }
@@ -349,16 +397,15 @@ function flush() {
 async function run(job) {
   try {
     const etags = await upload(job);
-    settle(job);
-    reportDone(job, etags);
+    if (job.state === "uploading") reportDone(job, etags);
   } catch (error) {
-    if (job.cancelled) return;
+    if (job.state !== "uploading") return; // stopped
     if (error instanceof Refused && error.status === 403 && !job.fresh) {
       // Expired or otherwise refused URLs: once, ask for fresh ones and start this file again.
       job.fresh = true;
       job.target = null;
       progress(job, 0);
-      waiting.unshift(job);
+      enter(job, "waiting", { first: true });
       return;
     }
     fail(job, `The upload failed: ${error.message}`);
@@ -371,31 +418,26 @@ function report(row, url, values) {
 }
 
 function fail(job, reason) {
-  settle(job);
+  stop(job);
   report(job.row, job.row.dataset.failedUrl, { reason });
 }
 
-function settle(job) {
-  jobs.delete(job.row.id);
-  uploading.delete(job);
-}
-
 function schedule() {
-  if (!preparing && waiting.length && ready.length < BATCH) prepareBatch();
-  while (uploading.size < FILES_AT_ONCE && ready.length) {
-    const job = ready.shift();
-    if (job.cancelled || !job.row.isConnected) {
-      settle(job);
+  if (!inState("preparing").length && inState("waiting").length && inState("ready").length < BATCH) prepareBatch();
+  let uploading = inState("uploading").length;
+  for (const job of inState("ready")) {
+    if (uploading >= FILES_AT_ONCE) break;
+    if (!job.row.isConnected) {
+      stop(job);
       continue;
     }
-    uploading.add(job);
-    run(job).finally(() => {
-      uploading.delete(job);
-      schedule();
-    });
+    enter(job, "uploading");
+    uploading++;
+    run(job).finally(schedule);
   }
   summarise();
 }
+
 
 // --- Progress: per file, and per category in bytes, percent, speed and time left -----------------
 
@@ -416,17 +458,6 @@ function summariseSoon() {
 
 const speeds = new Map(); // category → {bytes, time, rate}
 
-function size(bytes) {
-  const units = ["bytes", "KB", "MB", "GB", "TB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit ? value.toFixed(1) : value} ${units[unit]}`;
-}
-
 function duration(seconds) {
   if (seconds < 60) return `${Math.max(1, Math.round(seconds))} s`;
   if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
@@ -439,7 +470,7 @@ function summarise() {
     if (!summary) continue;
     const category = section.dataset.uploadCategory;
     const rows = [...rowsOf(category).querySelectorAll("[data-file-row]")].filter((row) => row.dataset.state !== "refused");
-    const active = [...jobs.values()].filter((job) => job.category === category);
+    const active = [...jobs.values()].filter((job) => job.category === category && ACTIVE.has(job.state));
     const total = rows.reduce((sum, row) => sum + Number(row.dataset.size || 0), 0);
     const doneRows = rows.filter((row) => row.dataset.state === "uploaded");
     const done = doneRows.reduce((sum, row) => sum + Number(row.dataset.size || 0), 0);
@@ -468,7 +499,7 @@ function summarise() {
   }
 }
 
-// --- Starting, cancelling, forgetting ------------------------------------------------------------
+// --- Starting and stopping -----------------------------------------------------------------------
 
 function start(root) {
   const rows = root.matches?.("[data-file-row]") ? [root] : [...(root.querySelectorAll?.("[data-file-row]") || [])];
@@ -488,32 +519,21 @@ function start(root) {
       size: Number(row.dataset.size) || file.size,
       sent: 0,
       xhrs: new Set(),
-      cancelled: false,
       fresh: false,
       target: null,
+      etags: [],
+      state: null,
+      turn: 0,
     };
     jobs.set(row.id, job);
-    waiting.push(job);
+    enter(job, "waiting");
   }
   schedule();
 }
 
-function cancel(job, reason) {
-  job.cancelled = true;
-  for (const xhr of job.xhrs) xhr.abort();
-  const index = waiting.indexOf(job);
-  if (index >= 0) waiting.splice(index, 1);
-  fail(job, reason);
-}
-
-function forget(row, aborting) {
-  const job = jobs.get(row.id);
-  if (job) {
-    job.cancelled = true;
-    if (aborting) for (const xhr of job.xhrs) xhr.abort();
-    settle(job);
-  }
-  row.remove();
+function activeJobOf(row) {
+  const job = row && jobs.get(row.id);
+  return job && ACTIVE.has(job.state) ? job : null;
 }
 
 document.addEventListener("change", (event) => {
@@ -522,47 +542,24 @@ document.addEventListener("change", (event) => {
 
 document.addEventListener("click", (event) => {
   const all = event.target.closest("[data-cancel-all]");
-  if (all) {
-    const category = all.closest("[data-upload-category]").dataset.uploadCategory;
-    for (const job of [...jobs.values()]) if (job.category === category) cancel(job, "Cancelled. Retry starts the upload again.");
+  if (!all) return;
+  const category = all.closest("[data-upload-category]").dataset.uploadCategory;
+  for (const job of [...jobs.values()]) {
+    if (job.category === category && ACTIVE.has(job.state)) fail(job, "Cancelled. Retry starts the upload again.");
   }
 });
 
 // A row being removed (Remove, or Cancel while it uploads) stops its upload first.
 document.addEventListener("htmx:beforeRequest", (event) => {
-  if (event.detail.elt.matches?.("[data-remove]")) {
-    const row = event.detail.elt.closest("[data-file-row]");
-    const job = row && jobs.get(row.id);
-    if (job) {
-      job.cancelled = true;
-      for (const xhr of job.xhrs) xhr.abort();
-      settle(job);
-    }
-  }
+  if (!event.detail.elt.matches?.("[data-remove]")) return;
+  const job = activeJobOf(event.detail.elt.closest("[data-file-row]"));
+  if (job) stop(job);
 });
 
-for (const type of ["dragenter", "dragover"]) {
-  document.addEventListener(type, (event) => {
-    const zone = event.target.closest?.("[data-upload-category]");
-    if (!zone) return;
-    event.preventDefault();
-    zone.classList.add("dragging");
-  });
-}
-document.addEventListener("dragleave", (event) => {
-  const zone = event.target.closest?.("[data-upload-category]");
-  if (zone && !zone.contains(event.relatedTarget)) zone.classList.remove("dragging");
-});
-document.addEventListener("drop", (event) => {
-  const zone = event.target.closest?.("[data-upload-category]");
-  if (!zone) return;
-  event.preventDefault();
-  zone.classList.remove("dragging");
-  fromDrop(zone, event.dataTransfer);
-});
+dropZone("[data-upload-category]", fromDrop);
 
 window.addEventListener("beforeunload", (event) => {
-  if (jobs.size) {
+  if ([...jobs.values()].some((job) => ACTIVE.has(job.state))) {
     event.preventDefault();
     event.returnValue = "";
   }
@@ -578,88 +575,4 @@ document.body.addEventListener("htmx:afterSwap", (event) => {
 document.body.addEventListener("uploadMessage", (event) => {
   const section = sectionOf(event.detail.category);
   if (section) say(section, event.detail.message);
-});
-
-// --- The bulk page's metadata and sequence files: drag and drop, and a progress bar while sending ---
-
-for (const type of ["dragenter", "dragover"]) {
-  document.addEventListener(type, (event) => {
-    const zone = event.target.closest?.("[data-drop-input]");
-    if (!zone) return;
-    event.preventDefault();
-    zone.classList.add("dragging");
-  });
-}
-document.addEventListener("dragleave", (event) => {
-  const zone = event.target.closest?.("[data-drop-input]");
-  if (zone && !zone.contains(event.relatedTarget)) zone.classList.remove("dragging");
-});
-document.addEventListener("drop", (event) => {
-  const zone = event.target.closest?.("[data-drop-input]");
-  if (!zone) return;
-  event.preventDefault();
-  zone.classList.remove("dragging");
-  const input = document.getElementById(zone.dataset.dropInput);
-  if (!input || !event.dataTransfer.files.length) return;
-  const one = new DataTransfer();
-  one.items.add(event.dataTransfer.files[0]);
-  input.files = one.files;
-  input.dispatchEvent(new Event("change", { bubbles: true }));
-});
-
-// The file goes as the request body itself, not wrapped in a multipart form: the portal then
-// receives a gigabyte at the speed of the network and the disk (upload_handlers.receive_raw). The
-// form stays a plain multipart form for browsers without script.
-//
-// The metadata and the sequence file are sent at once and answer in any order. An answer whose form
-// was meanwhile replaced by the other's still goes to the page's current #data-files (htmx would
-// swap it into the replaced one, out of sight). Each answer shows the files as they were when it
-// was made (data-version): an older one never replaces a newer one, but its own refusal, if any,
-// is still shown next to its file. This runs in the extension (hx-ext on #data-files), which htmx
-// asks about every event there, even once that element is no longer in the page (no event of it
-// then reaches the document).
-htmx.defineExtension("raw-file", {
-  encodeParameters(xhr, parameters, elt) {
-    const file = elt.querySelector('input[type="file"]')?.files[0];
-    if (!file) return null;
-    xhr.setRequestHeader("Content-Type", "application/octet-stream");
-    xhr.setRequestHeader("X-File-Name", encodeURIComponent(file.name));
-    return file;
-  },
-  onEvent(name, event) {
-    if (name !== "htmx:beforeSwap" || !event.detail.xhr || event.detail.xhr.status !== 200) return true;
-    const shown = document.getElementById("data-files");
-    if (!shown) return true;
-    event.detail.target = shown;
-    const answer = new DOMParser().parseFromString(event.detail.serverResponse, "text/html");
-    const incoming = answer.getElementById("data-files");
-    if (!incoming || Number(incoming.dataset.version) >= Number(shown.dataset.version || 0)) return true;
-    event.detail.shouldSwap = false;
-    for (const error of incoming.querySelectorAll("[data-progress-form] .field-error")) {
-      const input = error.closest("form").querySelector('input[type="file"]');
-      const form = document.getElementById(input.id)?.closest("form");
-      if (!form) continue;
-      form.querySelector(".field-error")?.remove();
-      form.append(document.importNode(error, true));
-    }
-    return true;
-  },
-});
-
-document.body.addEventListener("htmx:xhr:progress", (event) => {
-  const form = event.target.closest?.("[data-progress-form]");
-  if (!form || !event.detail.lengthComputable) return;
-  const box = form.querySelector("[data-send-progress]");
-  const value = Math.floor((event.detail.loaded / event.detail.total) * 100);
-  box.hidden = false;
-  box.querySelector("progress").value = value;
-  box.querySelector("[data-send-text]").textContent =
-    value < 100 ? `Sending: ${size(event.detail.loaded)} of ${size(event.detail.total)} (${value}%)` : "Checking the file…";
-});
-
-window.addEventListener("beforeunload", (event) => {
-  if (document.querySelector("[data-progress-form].htmx-request")) {
-    event.preventDefault();
-    event.returnValue = "";
-  }
 });
