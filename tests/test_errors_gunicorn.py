@@ -125,3 +125,17 @@ def test_a_5xx_answer_without_an_exception_leaves_one_line(portal: Portal) -> No
         " ERROR django.request request=lb-7f3a: Service Unavailable: /test-errors/unavailable"
         " (method=GET path=/test-errors/unavailable status=503 user=anonymous)"
     )
+
+
+def test_the_scripts_modules_import_each_other_by_their_hashed_names(portal: Portal) -> None:
+    """Each deployed script is cached for long under its hashed name: so must be every module it imports."""
+    manifest = requests.get(f"{portal.url}/static/staticfiles.json", timeout=30)
+    assert manifest.status_code == 200
+    paths = manifest.json()["paths"]
+    for script in ("js/bulk_files.js", "js/uploads.js"):
+        served = requests.get(f"{portal.url}/static/{paths[script]}", timeout=30)
+        assert served.status_code == 200
+        imports = [line for line in served.text.splitlines() if line.startswith("import ")]
+        assert len(imports) == 2, f"{script}: {imports}"
+        for line in imports:
+            assert re.search(r'from "\./[a-z_]+\.[0-9a-f]{12}\.js";$', line), line
