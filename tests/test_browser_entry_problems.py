@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.core.cache import cache
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from sandbox.launcher import RunningSandbox, start_sandbox
@@ -95,7 +97,6 @@ def test_a_failed_upload_shows_the_reason_and_retry_gets_fresh_urls_once_they_ex
     page: Page, live_server: Any, faulty_s3: RunningSandbox, tmp_path: Path
 ) -> None:
     reads = write(tmp_path / "reads.fastq", b"@r1\nACGT\n+\nIIII\n" * 100)
-    faulty_s3.configure(url_expiry_seconds=4)
     # Every attempt the browser makes by itself fails (S3 answers 500 four times, without CORS
     # headers, so the browser sees only a failed connection).
     faulty_s3.add_s3_faults({"method": "PUT", "status": 500, "times": 4})
@@ -104,7 +105,8 @@ def test_a_failed_upload_shows_the_reason_and_retry_gets_fresh_urls_once_they_ex
     expect(status(page, "rawReads", "reads.fastq")).to_have_text("✗", timeout=20_000)
     expect(page.locator(".reason")).to_have_text("The upload failed: the connection to the storage failed")
     first_id = ExtraFile.objects.get().file_id
-    page.wait_for_timeout(4500)  # the upload URL has now expired; strict S3 would refuse it
+    # Backdated, as if the upload URL's lifetime had passed (strict S3 would refuse it by then).
+    ExtraFile.objects.update(urls_expire_at=timezone.now() - timedelta(seconds=1))
     page.get_by_role("button", name="Retry reads.fastq").click()
     expect(status(page, "rawReads", "reads.fastq")).to_have_text("✓", timeout=20_000)
     upload = ExtraFile.objects.get()
