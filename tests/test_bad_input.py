@@ -23,7 +23,6 @@ import openpyxl
 import pytest
 from django.test import Client
 
-from sandbox.launcher import RunningSandbox
 from submitportal.models import BulkCheck, BulkFile, Draft, ExtraFile
 from tests.bulkfiles.test_bounds import LAUGHS, WORKBOOK, hostile_workbook, sheet_xml
 
@@ -52,7 +51,7 @@ def zipped(name: str, data: bytes) -> bytes:
 
 
 @pytest.fixture
-def bulk_draft(signed_in: Client, loculus: RunningSandbox) -> Draft:
+def bulk_draft(signed_in: Client, loculus_info: dict[str, Any]) -> Draft:
     response = signed_in.get("/ebola-sudan/submission/bulk/")
     assert response.status_code == 302
     return Draft.objects.get(kind=Draft.Kind.BULK)
@@ -394,7 +393,7 @@ def test_a_raw_upload_cut_short_is_not_kept(signed_in: Client, bulk_draft: Draft
 
 
 def test_sequences_are_refused_for_an_organism_without_consensus_sequences(
-    signed_in: Client, loculus: RunningSandbox
+    signed_in: Client, loculus_info: dict[str, Any]
 ) -> None:
     signed_in.get("/wastewater/submission/bulk/")
     draft = Draft.objects.get(organism="wastewater")
@@ -406,7 +405,7 @@ def test_sequences_are_refused_for_an_organism_without_consensus_sequences(
 
 
 @pytest.fixture
-def form_draft(signed_in: Client, loculus: RunningSandbox) -> Draft:
+def form_draft(signed_in: Client, loculus_info: dict[str, Any]) -> Draft:
     signed_in.get("/ebola-sudan/submission/form/")
     return Draft.objects.get(kind=Draft.Kind.FORM)
 
@@ -539,7 +538,9 @@ def test_bulk_files_chosen_before_the_metadata_upload_and_wait_for_it(signed_in:
 # --- Forged requests ----------------------------------------------------------------------------
 
 
-def test_a_post_without_csrf_token_is_refused_with_a_way_forward(loculus: RunningSandbox, signed_in: Client) -> None:
+def test_a_post_without_csrf_token_is_refused_with_a_way_forward(
+    loculus_info: dict[str, Any], signed_in: Client
+) -> None:
     strict = Client(enforce_csrf_checks=True)
     strict.cookies = signed_in.cookies
     signed_in.get("/ebola-sudan/submission/form/")
@@ -555,7 +556,7 @@ def test_a_post_without_csrf_token_is_refused_with_a_way_forward(loculus: Runnin
     assert not BulkFile.objects.filter(draft=bulk).exists()
 
 
-def test_a_forged_draft_id_is_not_found(signed_in: Client, loculus: RunningSandbox) -> None:
+def test_a_forged_draft_id_is_not_found(signed_in: Client, loculus_info: dict[str, Any]) -> None:
     forged = uuid.uuid4()
     assert signed_in.get(f"/ebola-sudan/submission/form/{forged}/").status_code == 404
     assert signed_in.post(f"/drafts/{forged}/save", {"id": "x"}).status_code == 404
@@ -573,13 +574,13 @@ def test_another_users_file_is_not_found(signed_in: Client, form_draft: Draft) -
     assert ExtraFile.objects.filter(pk=their_file.pk).exists()
 
 
-def test_an_unknown_organism_is_not_found_in_words(signed_in: Client, loculus: RunningSandbox) -> None:
+def test_an_unknown_organism_is_not_found_in_words(signed_in: Client, loculus_info: dict[str, Any]) -> None:
     response = signed_in.get("/rabies/submission/form/")
     assert response.status_code == 404
     assert "This Loculus instance has no organism called &#x27;rabies&#x27;." in response.content.decode()
 
 
-def test_a_group_the_user_is_not_in_cannot_be_chosen(signed_in: Client, loculus: RunningSandbox) -> None:
+def test_a_group_the_user_is_not_in_cannot_be_chosen(signed_in: Client, loculus_info: dict[str, Any]) -> None:
     response = signed_in.post("/ebola-sudan/submission/", {"group": "3"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 400
     assert "Please choose one of your submitting groups from the list." in response.content.decode()

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from sandbox.launcher import RunningSandbox
 from submitportal.loculus import client
 from submitportal.models import Draft
 
@@ -28,7 +27,7 @@ VALID = {
 
 
 @pytest.fixture
-def form_url(signed_in: Client, loculus: RunningSandbox, settings: Any) -> str:
+def form_url(signed_in: Client, loculus_info: dict[str, Any], settings: Any) -> str:
     settings.LOCULUS_FILES_PROTOCOL = "metadataColumns"
     response = signed_in.get("/ebola-sudan/submission/form/")
     assert response.status_code == 302
