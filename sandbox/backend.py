@@ -7,13 +7,10 @@ of argument resolution decides which error wins, the sandbox follows Spring (see
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import fcntl
 import json
 import os
 import re
-import select
 import shutil
 import threading
 import time
@@ -52,6 +49,7 @@ from sandbox.submit_validation import (
     validate_data_use_terms,
     validate_submission,
 )
+from submitportal.splice_copy import can_splice, splice_to_file
 
 SPRING_ERROR_URI = "https://tools.ietf.org/html/rfc6750#section-3.1"
 STATUSES = ("RECEIVED", "IN_PROCESSING", "PROCESSED", "APPROVED_FOR_RELEASE")
@@ -978,35 +976,14 @@ def sink_exact(environ: dict[str, Any], out_fd: int, expected: int) -> int:
     """
     rfile = environ["wsgi.input"]
     sock = environ.get("werkzeug.socket")
-    if sock is None or not hasattr(os, "splice") or not hasattr(rfile, "peek"):
+    if sock is None or not can_splice() or not hasattr(rfile, "peek"):
         return sink_readinto(rfile, out_fd, expected)
     received = 0
     if expected:
         buffered = rfile.read(min(len(rfile.peek(1)), expected))  # only what is in the reader's buffer
         os.write(out_fd, buffered)
         received = len(buffered)
-    fd = sock.fileno()
-    pipe_out, pipe_in = os.pipe()
-    try:
-        with contextlib.suppress(OSError):
-            fcntl.fcntl(pipe_in, fcntl.F_SETPIPE_SZ, SINK_CHUNK)
-        while received < expected:
-            try:
-                count = os.splice(fd, pipe_in, min(SINK_CHUNK, expected - received))
-            except BlockingIOError:  # a socket with a timeout is non-blocking underneath
-                if not select.select([fd], [], [], SINK_IDLE_SECONDS)[0]:
-                    break
-                continue
-            if not count:
-                break
-            left = count
-            while left:
-                left -= os.splice(pipe_out, out_fd, left)
-            received += count
-    finally:
-        os.close(pipe_out)
-        os.close(pipe_in)
-    return received
+    return received + splice_to_file(sock.fileno(), out_fd, expected - received, idle_seconds=SINK_IDLE_SECONDS)
 
 
 def sink_readinto(rfile: Any, out_fd: int, expected: int) -> int:

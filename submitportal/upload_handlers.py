@@ -10,10 +10,6 @@ a consumer given to it (the FASTA check) reads the file in a second thread while
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import os
-import select
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +22,7 @@ from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 
 from submitportal.growing_file import Follower, FollowStats, GrowingFile
+from submitportal.splice_copy import can_splice, splice_to_file
 
 
 class LargeChunkTemporaryFileUploadHandler(TemporaryFileUploadHandler):
@@ -155,7 +152,7 @@ def _gunicorn_socket(environ: dict[str, Any], expected: int) -> tuple[socket.soc
     body = environ.get("wsgi.input")
     sock = environ.get("gunicorn.socket")
     if (
-        not hasattr(os, "splice")
+        not can_splice()
         or type(sock) is not socket.socket
         or not isinstance(body, Body)
         or not isinstance(body.reader, LengthReader)
@@ -176,34 +173,12 @@ def _gunicorn_socket(environ: dict[str, Any], expected: int) -> tuple[socket.soc
 
 def _splice(sock: socket.socket, out_fd: int, wanted: int, wrote: Callable[[int], None] | None = None) -> int:
     """Move `wanted` bytes from the socket to the file; fewer if the client closes or falls silent."""
-    fd = sock.fileno()
-    received = 0
     blocking = sock.gettimeout()
     sock.settimeout(SOCKET_IDLE_SECONDS)  # non-blocking underneath: a silent client cannot hold the thread
-    pipe_out, pipe_in = os.pipe()
     try:
-        with contextlib.suppress(OSError):
-            fcntl.fcntl(pipe_in, fcntl.F_SETPIPE_SZ, RAW_CHUNK)
-        while received < wanted:
-            try:
-                count = os.splice(fd, pipe_in, min(RAW_CHUNK, wanted - received))
-            except BlockingIOError:  # a socket with a timeout is non-blocking underneath
-                if not select.select([fd], [], [], SOCKET_IDLE_SECONDS)[0]:
-                    break
-                continue
-            if not count:  # the client closed the connection
-                break
-            left = count
-            while left:
-                left -= os.splice(pipe_out, out_fd, left)
-            received += count
-            if wrote:
-                wrote(count)
+        return splice_to_file(sock.fileno(), out_fd, wanted, idle_seconds=SOCKET_IDLE_SECONDS, wrote=wrote)
     finally:
-        os.close(pipe_out)
-        os.close(pipe_in)
         sock.settimeout(blocking)
-    return received
 
 
 def _interrupted(name: str, received: int, expected: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from sandbox.launcher import RunningSandbox, start_sandbox
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 PORTAL_ORIGIN = f"http://{os.environ['DJANGO_LIVE_TEST_SERVER_ADDRESS']}"
+LOCULUS_INFO = Path(__file__).parent / "fixtures" / "loculus-info.json"
 
 
 @pytest.fixture(scope="session")
@@ -23,14 +25,25 @@ def portal_origin() -> str:
     return PORTAL_ORIGIN
 
 
-@pytest.fixture(scope="session")
-def sandbox(portal_origin: str) -> Iterator[RunningSandbox]:
-    # S3 behind the sandbox's proxy, so tests can inject S3 faults and see every S3 request.
-    running = start_sandbox(portal_origin, extra_args=["--s3-proxy"])
+def _running(portal_origin: str, **options: Any) -> Iterator[RunningSandbox]:
+    running = start_sandbox(portal_origin, **options)
     try:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="session")
+def sandbox(portal_origin: str) -> Iterator[RunningSandbox]:
+    # S3 behind the sandbox's proxy, so tests can inject S3 faults and see every S3 request.
+    yield from _running(portal_origin, extra_args=["--s3-proxy"])
+
+
+@pytest.fixture(scope="session")
+def strict_sandbox(portal_origin: str) -> Iterator[RunningSandbox]:
+    """ministack (AUTH=true) checks signatures, signed headers and expiry; behind the fault-injecting S3 proxy."""
+    # The first run installs ministack into .venv-s3, which can take a while.
+    yield from _running(portal_origin, s3="ministack", extra_args=["--s3-proxy"], timeout=600)
 
 
 @pytest.fixture(autouse=True)
@@ -52,9 +65,8 @@ def _fresh_cache_and_storage(settings: Any, tmp_path_factory: pytest.TempPathFac
     cache.clear()
 
 
-@pytest.fixture
-def loculus(settings: Any, sandbox: RunningSandbox) -> RunningSandbox:
-    """The portal pointed at the sandbox, with the current generation and no faults."""
+def point_portal_at(settings: Any, sandbox: RunningSandbox) -> RunningSandbox:
+    """The portal pointed at this sandbox, reset to the current generation and no faults."""
     sandbox.reset()
     sandbox.configure(generation="current", token_lifetime=36000, url_expiry_seconds=1800)
     settings.LOCULUS_URL = sandbox.website
@@ -62,7 +74,45 @@ def loculus(settings: Any, sandbox: RunningSandbox) -> RunningSandbox:
     settings.OIDC_ISSUER = ""
     settings.LOCULUS_FILES_PROTOCOL = "auto"
     settings.S3_ORIGINS = [sandbox.s3]
+    cache.clear()  # what the portal learnt about another sandbox
     return sandbox
+
+
+@pytest.fixture
+def loculus(settings: Any, sandbox: RunningSandbox) -> RunningSandbox:
+    """The portal pointed at the sandbox (S3 by moto, behind the proxy)."""
+    return point_portal_at(settings, sandbox)
+
+
+@pytest.fixture
+def loculus_strict(settings: Any, strict_sandbox: RunningSandbox) -> RunningSandbox:
+    """The portal pointed at the sandbox whose S3 checks signatures and expiry (and can be made to fail)."""
+    return point_portal_at(settings, strict_sandbox)
+
+
+@pytest.fixture(params=["current", "legacy"])
+def loculus_any(request: pytest.FixtureRequest, loculus: RunningSandbox) -> RunningSandbox:
+    """The sandbox in each generation of file linking; the portal detects which one it is."""
+    loculus.configure(generation=request.param)
+    return loculus
+
+
+@pytest.fixture
+def loculus_info(settings: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The sandbox's organisms from its saved /loculus-info, for view tests that need the schema and no backend.
+
+    The file is what the sandbox serves (tests/sandbox/test_loculus_info_fixture.py checks it); its
+    hosts name a closed port, so a view that does call Loculus finds it unreachable.
+    """
+    from submitportal.loculus import instance
+
+    body: dict[str, Any] = json.loads(LOCULUS_INFO.read_text())
+    settings.LOCULUS_URL = body["hosts"]["website"]
+    settings.LOCULUS_BACKEND_URL = ""
+    settings.OIDC_ISSUER = ""
+    settings.LOCULUS_FILES_PROTOCOL = "metadataColumns"  # what the current generation's /api-docs says
+    monkeypatch.setattr(instance, "fetch_instance", lambda: instance.parse_loculus_info(body, tried=f"{LOCULUS_INFO}"))
+    return body
 
 
 @pytest.fixture

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import timedelta
 from urllib.parse import urlencode, urljoin
 
 import requests
+from django.utils import timezone
 
 
 def sign_in(portal: str, username: str, password: str | None = None, next_path: str = "/") -> requests.Session:
@@ -23,3 +25,10 @@ def sign_in(portal: str, username: str, password: str | None = None, next_path: 
     )
     assert landed.url == f"{portal}{next_path}", f"landed on {landed.url}"
     return session
+
+
+def expire_access_tokens() -> None:
+    """Backdate the stored access tokens' expiry, as if their lifetime had passed: the next request refreshes."""
+    from submitportal.models import TokenSet
+
+    TokenSet.objects.update(access_expires_at=timezone.now() - timedelta(seconds=1))

@@ -30,12 +30,6 @@ def tsv(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join("\t".join(line) for line in [header, *rows]) + "\n"
 
 
-@pytest.fixture(params=["current", "legacy"])
-def loculus_any(request: pytest.FixtureRequest, loculus: RunningSandbox) -> RunningSandbox:
-    loculus.configure(generation=request.param)
-    return loculus
-
-
 def open_bulk(page: Page, live_server: Any, organism: str) -> None:
     page.goto(f"{live_server.url}/{organism}/submission/")
     log_in_on_keycloak(page, "testuser")

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from playwright.sync_api import Page, expect
 
-from sandbox.launcher import RunningSandbox, start_sandbox
+from sandbox.launcher import RunningSandbox
 from submitportal.loculus import instance
 from submitportal.models import Draft, ExtraFile
 from tests.browser_helpers import log_in_on_keycloak, s3_object
@@ -19,35 +17,6 @@ from tests.browser_helpers import log_in_on_keycloak, s3_object
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 MIB = 1024 * 1024
-
-
-@pytest.fixture(scope="module")
-def strict_sandbox(portal_origin: str) -> Iterator[RunningSandbox]:
-    """The sandbox with ministack (AUTH=true): signatures, signed headers and expiry are checked."""
-    running = start_sandbox(portal_origin, s3="ministack")
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture(params=["current", "legacy"])
-def loculus_any(request: pytest.FixtureRequest, loculus: RunningSandbox) -> RunningSandbox:
-    """The sandbox in each generation of file linking; the portal detects which one it is."""
-    loculus.configure(generation=request.param)
-    return loculus
-
-
-@pytest.fixture
-def loculus_strict(settings: Any, strict_sandbox: RunningSandbox) -> RunningSandbox:
-    strict_sandbox.reset()
-    strict_sandbox.configure(generation="current", token_lifetime=36000, url_expiry_seconds=1800)
-    settings.LOCULUS_URL = strict_sandbox.website
-    settings.LOCULUS_BACKEND_URL = ""
-    settings.OIDC_ISSUER = ""
-    settings.S3_ORIGINS = [strict_sandbox.s3]
-    cache.clear()
-    return strict_sandbox
 
 
 def write(path: Path, data: bytes) -> Path:

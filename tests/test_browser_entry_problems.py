@@ -2,44 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.core.cache import cache
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from sandbox.launcher import RunningSandbox, start_sandbox
+from sandbox.launcher import RunningSandbox
 from submitportal.models import ExtraFile
 from tests.browser_helpers import s3_object
 from tests.test_browser_entry import accept_terms_and_submit, fill_required, open_form, status, write
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def strict_proxied_sandbox(portal_origin: str) -> Iterator[RunningSandbox]:
-    """ministack (checks signatures and expiry) behind the sandbox's fault-injecting S3 proxy."""
-    running = start_sandbox(portal_origin, s3="ministack", extra_args=["--s3-proxy"])
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture
-def faulty_s3(settings: Any, strict_proxied_sandbox: RunningSandbox) -> RunningSandbox:
-    sandbox = strict_proxied_sandbox
-    sandbox.reset()
-    sandbox.configure(generation="current", token_lifetime=36000, url_expiry_seconds=1800)
-    settings.LOCULUS_URL = sandbox.website
-    settings.LOCULUS_BACKEND_URL = ""
-    settings.OIDC_ISSUER = ""
-    settings.S3_ORIGINS = [sandbox.s3]
-    cache.clear()
-    return sandbox
 
 
 def test_names_loculus_would_refuse_are_refused_before_upload_and_dot_files_skipped(
@@ -92,38 +69,40 @@ def test_a_folder_with_subfolders_is_refused_in_the_form(
 
 
 def test_a_failed_upload_shows_the_reason_and_retry_gets_fresh_urls_once_they_expired(
-    page: Page, live_server: Any, faulty_s3: RunningSandbox, tmp_path: Path
+    page: Page, live_server: Any, loculus_strict: RunningSandbox, tmp_path: Path
 ) -> None:
     reads = write(tmp_path / "reads.fastq", b"@r1\nACGT\n+\nIIII\n" * 100)
-    faulty_s3.configure(url_expiry_seconds=4)
     # Every attempt the browser makes by itself fails (S3 answers 500 four times, without CORS
     # headers, so the browser sees only a failed connection).
-    faulty_s3.add_s3_faults({"method": "PUT", "status": 500, "times": 4})
+    loculus_strict.add_s3_faults({"method": "PUT", "status": 500, "times": 4})
     open_form(page, live_server, "ebola-sudan")
     page.get_by_label("Add files to Raw reads").set_input_files(reads)
     expect(status(page, "rawReads", "reads.fastq")).to_have_text("✗", timeout=20_000)
     expect(page.locator(".reason")).to_have_text("The upload failed: the connection to the storage failed")
     first_id = ExtraFile.objects.get().file_id
-    page.wait_for_timeout(4500)  # the upload URL has now expired; strict S3 would refuse it
+    # Backdated, as if the upload URL's lifetime had passed (strict S3 would refuse it by then).
+    ExtraFile.objects.update(urls_expire_at=timezone.now() - timedelta(seconds=1))
     page.get_by_role("button", name="Retry reads.fastq").click()
     expect(status(page, "rawReads", "reads.fastq")).to_have_text("✓", timeout=20_000)
     upload = ExtraFile.objects.get()
     assert upload.file_id != first_id
-    assert s3_object(faulty_s3, upload.file_id) == reads.read_bytes()
+    assert s3_object(loculus_strict, upload.file_id) == reads.read_bytes()
 
 
 def test_passing_storage_failures_are_retried_without_the_user_noticing(
-    page: Page, live_server: Any, faulty_s3: RunningSandbox, tmp_path: Path
+    page: Page, live_server: Any, loculus_strict: RunningSandbox, tmp_path: Path
 ) -> None:
     small = write(tmp_path / "small.fastq", b"@r1\nACGT\n+\nIIII\n" * 100)
     big = write(tmp_path / "big.bam", b"\x01big" * (3 * 1024 * 1024))  # 12 MiB: two parts
-    faulty_s3.add_s3_faults({"method": "PUT", "status": 503, "times": 2}, {"method": "PUT", "drop": True, "times": 1})
+    loculus_strict.add_s3_faults(
+        {"method": "PUT", "status": 503, "times": 2}, {"method": "PUT", "drop": True, "times": 1}
+    )
     open_form(page, live_server, "ebola-sudan")
     page.get_by_label("Add files to Raw reads").set_input_files([small, big])
     expect(status(page, "rawReads", "small.fastq")).to_have_text("✓", timeout=30_000)
     expect(status(page, "rawReads", "big.bam")).to_have_text("✓", timeout=30_000)
     for upload in ExtraFile.objects.all():
-        assert s3_object(faulty_s3, upload.file_id) == (tmp_path / upload.path).read_bytes()
+        assert s3_object(loculus_strict, upload.file_id) == (tmp_path / upload.path).read_bytes()
 
 
 def test_changing_the_group_asks_for_the_files_again(
@@ -188,29 +167,29 @@ def test_the_form_with_uploaded_rows_and_field_errors_is_accessible(
 
 
 def test_an_expired_upload_url_is_replaced_without_the_user_noticing(
-    page: Page, live_server: Any, faulty_s3: RunningSandbox, tmp_path: Path
+    page: Page, live_server: Any, loculus_strict: RunningSandbox, tmp_path: Path
 ) -> None:
     reads = write(tmp_path / "late.fastq", b"@r1\nACGT\n+\nIIII\n" * 50)
-    faulty_s3.configure(url_expiry_seconds=2)
+    loculus_strict.configure(url_expiry_seconds=2)
     # The first PUT is held until its URL has expired: strict S3 answers 403, and the browser asks
     # the portal for a fresh URL and uploads again by itself.
-    faulty_s3.add_s3_faults({"method": "PUT", "delay_ms": 3500, "times": 1})
+    loculus_strict.add_s3_faults({"method": "PUT", "delay_ms": 3500, "times": 1})
     open_form(page, live_server, "ebola-sudan")
     page.get_by_label("Add files to Raw reads").set_input_files(reads)
     expect(status(page, "rawReads", "late.fastq")).to_have_text("✓", timeout=30_000)
-    statuses = [r["status"] for r in faulty_s3.s3_log() if r["method"] == "PUT"]
+    statuses = [r["status"] for r in loculus_strict.s3_log() if r["method"] == "PUT"]
     assert statuses == [403, 200]
     upload = ExtraFile.objects.get()
-    assert s3_object(faulty_s3, upload.file_id) == reads.read_bytes()
+    assert s3_object(loculus_strict, upload.file_id) == reads.read_bytes()
 
 
 def test_cancel_all_stops_every_upload_under_way_and_retry_starts_it_again(
-    page: Page, live_server: Any, faulty_s3: RunningSandbox, tmp_path: Path
+    page: Page, live_server: Any, loculus_strict: RunningSandbox, tmp_path: Path
 ) -> None:
     first = write(tmp_path / "first.fastq", b"@r1\nACGT\n+\nIIII\n" * 50)
     second = write(tmp_path / "second.fastq", b"@r2\nACGT\n+\nIIII\n" * 50)
     # Both PUTs are held long enough to be cancelled while under way.
-    faulty_s3.add_s3_faults({"method": "PUT", "delay_ms": 5000, "times": 2})
+    loculus_strict.add_s3_faults({"method": "PUT", "delay_ms": 5000, "times": 2})
     open_form(page, live_server, "ebola-sudan")
     page.get_by_label("Add files to Raw reads").set_input_files([first, second])
     cancel = page.get_by_role("button", name="Cancel all uploads")
@@ -223,4 +202,4 @@ def test_cancel_all_stops_every_upload_under_way_and_retry_starts_it_again(
     expect(status(page, "rawReads", "first.fastq")).to_have_text("✓", timeout=20_000)
     expect(status(page, "rawReads", "second.fastq")).to_have_text("✗")
     upload = ExtraFile.objects.get(path="first.fastq")
-    assert s3_object(faulty_s3, upload.file_id) == first.read_bytes()
+    assert s3_object(loculus_strict, upload.file_id) == first.read_bytes()

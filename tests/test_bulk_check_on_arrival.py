@@ -17,7 +17,6 @@ import pytest
 from django.core.files.storage import default_storage
 from django.test import Client
 
-from sandbox.launcher import RunningSandbox
 from submitportal import bulk, draft_files, submission_parts
 from submitportal.bulkfiles import metadata as metadata_module
 from submitportal.bulkfiles import rewrite as rewrite_module
@@ -37,7 +36,7 @@ FASTA = b">s1 first\nACGT\nAC\n>s2\n\n>s1\nGG\n>s9\nA\n"
 
 
 @pytest.fixture
-def draft(signed_in: Client, loculus: RunningSandbox) -> Draft:
+def draft(signed_in: Client, loculus_info: dict[str, Any]) -> Draft:
     assert signed_in.get("/ebola-sudan/submission/bulk/").status_code == 302
     return Draft.objects.get(kind=Draft.Kind.BULK)
 

@@ -12,7 +12,6 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from sandbox.launcher import RunningSandbox
 from submitportal import bulk
 from submitportal.loculus import instance
 from submitportal.models import BulkCheck, BulkFile, Draft
@@ -29,7 +28,7 @@ def metadata(entries: int) -> bytes:
 
 
 @pytest.fixture
-def draft(signed_in: Client, loculus: RunningSandbox) -> Draft:
+def draft(signed_in: Client, loculus_info: dict[str, Any]) -> Draft:
     signed_in.get("/ebola-sudan/submission/bulk/")
     draft = Draft.objects.get(kind=Draft.Kind.BULK)
     send(signed_in, draft, "sequences", "s.fasta", FASTA)

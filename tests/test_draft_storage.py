@@ -127,7 +127,7 @@ TWO = b">s1\nACGT\n>s2\nGGCC\n"
 
 @pytest.mark.parametrize("protocol", ["metadataColumns", "fileMapping"])
 def test_the_metadata_prepared_at_the_check_is_what_the_submit_would_write(
-    signed_in: Client, loculus: RunningSandbox, settings: Any, monkeypatch: pytest.MonkeyPatch, protocol: str
+    signed_in: Client, loculus_info: dict[str, Any], settings: Any, monkeypatch: pytest.MonkeyPatch, protocol: str
 ) -> None:
     settings.LOCULUS_FILES_PROTOCOL = protocol
     signed_in.get("/ebola-sudan/submission/bulk/")
@@ -157,7 +157,7 @@ def test_the_metadata_prepared_at_the_check_is_what_the_submit_would_write(
 
 
 def test_prepared_metadata_is_not_used_once_it_no_longer_fits(
-    signed_in: Client, loculus: RunningSandbox, settings: Any, monkeypatch: pytest.MonkeyPatch
+    signed_in: Client, loculus_info: dict[str, Any], settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings.LOCULUS_FILES_PROTOCOL = "metadataColumns"
     signed_in.get("/ebola-sudan/submission/bulk/")
@@ -188,7 +188,7 @@ def test_prepared_metadata_is_not_used_once_it_no_longer_fits(
 
 
 def test_xls_metadata_is_checked_and_sent_to_loculus_as_tsv(
-    signed_in: Client, loculus: RunningSandbox, settings: Any, monkeypatch: pytest.MonkeyPatch
+    signed_in: Client, loculus_info: dict[str, Any], settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings.LOCULUS_FILES_PROTOCOL = "metadataColumns"
     signed_in.get("/ebola-sudan/submission/bulk/")

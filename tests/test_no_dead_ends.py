@@ -83,7 +83,7 @@ def test_explaining_logs_the_original_with_the_request_id(caplog: pytest.LogCapt
 
 
 def test_a_refusal_of_upload_addresses_is_shown_on_the_file_in_plain_words(
-    signed_in: Client, loculus: RunningSandbox, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    signed_in: Client, loculus_info: dict[str, Any], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     draft = Draft.objects.get(pk=signed_in.get("/ebola-sudan/submission/form/")["Location"].rstrip("/").split("/")[-1])
     upload = ExtraFile.objects.create(draft=draft, category="rawReads", path="a.fq", size=10)
@@ -105,7 +105,7 @@ def test_a_refusal_of_upload_addresses_is_shown_on_the_file_in_plain_words(
 
 
 def test_a_draft_without_a_group_never_asks_loculus_without_one(
-    signed_in: Client, loculus: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+    signed_in: Client, loculus_info: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     draft = Draft.objects.create(user=Draft._meta.get_field("user").related_model.objects.get(), organism="ebola-sudan")
     upload = ExtraFile.objects.create(draft=draft, category="rawReads", path="a.fq", size=10)
@@ -122,7 +122,7 @@ def test_a_draft_without_a_group_never_asks_loculus_without_one(
 
 @pytest.mark.parametrize("kind", ["form", "bulk"])
 def test_each_submission_page_without_a_group_says_how_to_get_one(
-    signed_in: Client, loculus: RunningSandbox, monkeypatch: pytest.MonkeyPatch, kind: str
+    signed_in: Client, loculus_info: dict[str, Any], monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
     url = signed_in.get(f"/ebola-sudan/submission/{kind}/")["Location"]
     no_groups(monkeypatch)
@@ -136,7 +136,7 @@ def test_each_submission_page_without_a_group_says_how_to_get_one(
 
 
 def test_a_bulk_submit_without_a_group_keeps_the_ticks_and_says_nothing_was_sent(
-    signed_in: Client, loculus: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+    signed_in: Client, loculus_info: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = signed_in.get("/ebola-sudan/submission/bulk/")["Location"]
     draft = Draft.objects.get()
@@ -157,7 +157,7 @@ def test_a_bulk_submit_without_a_group_keeps_the_ticks_and_says_nothing_was_sent
 
 
 def test_the_pages_of_an_organism_without_consensus_sequences_never_speak_of_fasta(
-    signed_in: Client, loculus: RunningSandbox
+    signed_in: Client, loculus_info: dict[str, Any]
 ) -> None:
     pages = [signed_in.get("/wastewater/submission/")]
     for kind in ("form", "bulk"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -11,7 +10,7 @@ import requests
 
 from sandbox.launcher import RunningSandbox
 from submitportal.models import TokenSet
-from tests.signin_helpers import sign_in
+from tests.signin_helpers import expire_access_tokens, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,14 +28,10 @@ def test_signing_in_keeps_the_tokens_in_the_database_only(live_server: Any, locu
     assert tokens.refresh_token not in page.text
 
 
-def test_an_expired_token_is_refreshed_before_the_backend_call(
-    live_server: Any, loculus: RunningSandbox, settings: Any
-) -> None:
-    loculus.configure(token_lifetime=3)
-    settings.OIDC_REFRESH_LEEWAY_SECONDS = 1
+def test_an_expired_token_is_refreshed_before_the_backend_call(live_server: Any, loculus: RunningSandbox) -> None:
     session = sign_in(live_server.url, "testuser", next_path="/ebola-sudan/submission/")
     old = TokenSet.objects.get().access_token
-    time.sleep(3.5)
+    expire_access_tokens()
     page = session.get(f"{live_server.url}/ebola-sudan/submission/", allow_redirects=False, timeout=30)
     assert page.status_code == 200
     assert "Sandbox Lab Berlin" in page.text
@@ -45,15 +40,11 @@ def test_an_expired_token_is_refreshed_before_the_backend_call(
     assert tokens.access_token != old
 
 
-def test_two_requests_at_expiry_refresh_once_and_both_succeed(
-    live_server: Any, loculus: RunningSandbox, settings: Any
-) -> None:
+def test_two_requests_at_expiry_refresh_once_and_both_succeed(live_server: Any, loculus: RunningSandbox) -> None:
     # The sandbox rotates refresh tokens: a second refresh with the same token would be refused,
     # and that request would be sent to sign in again.
-    loculus.configure(token_lifetime=3)
-    settings.OIDC_REFRESH_LEEWAY_SECONDS = 1
     session = sign_in(live_server.url, "testuser", next_path="/ebola-sudan/submission/")
-    time.sleep(3.5)
+    expire_access_tokens()
     results: list[requests.Response] = []
     start = threading.Barrier(2)
 
@@ -70,14 +61,10 @@ def test_two_requests_at_expiry_refresh_once_and_both_succeed(
     assert TokenSet.objects.get().generation == 1
 
 
-def test_a_failed_refresh_sends_the_user_to_sign_in_and_back(
-    live_server: Any, loculus: RunningSandbox, settings: Any
-) -> None:
-    loculus.configure(token_lifetime=3)
-    settings.OIDC_REFRESH_LEEWAY_SECONDS = 1
+def test_a_failed_refresh_sends_the_user_to_sign_in_and_back(live_server: Any, loculus: RunningSandbox) -> None:
     session = sign_in(live_server.url, "testuser", next_path="/cchf/submission/")
     TokenSet.objects.update(refresh_token="revoked-by-the-test")
-    time.sleep(3.5)
+    expire_access_tokens()
     page = session.get(f"{live_server.url}/cchf/submission/", allow_redirects=False, timeout=30)
     assert page.status_code == 302
     assert page.headers["Location"] == "/auth/signin?next=%2Fcchf%2Fsubmission%2F"

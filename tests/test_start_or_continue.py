@@ -13,7 +13,6 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from sandbox.launcher import RunningSandbox
 from submitportal.loculus import client as loculus_client
 from submitportal.models import Draft, ExtraFile, GroupChoice
 from tests.test_bad_input import FASTA, GOOD, send
@@ -29,7 +28,7 @@ def open_kind(signed_in: Client, kind: str) -> Any:
     return signed_in.get(f"/ebola-sudan/submission/{kind}/")
 
 
-def test_the_first_visit_starts_a_draft_for_the_chosen_group(signed_in: Client, loculus: RunningSandbox) -> None:
+def test_the_first_visit_starts_a_draft_for_the_chosen_group(signed_in: Client, loculus_info: dict[str, Any]) -> None:
     user = Draft._meta.get_field("user").related_model.objects.get()
     GroupChoice.objects.create(user=user, organism="ebola-sudan", group_id=2)
     response = open_kind(signed_in, "form")
@@ -38,7 +37,7 @@ def test_the_first_visit_starts_a_draft_for_the_chosen_group(signed_in: Client, 
     assert draft.group_id == 2
 
 
-def test_an_empty_draft_is_used_again_not_offered(signed_in: Client, loculus: RunningSandbox) -> None:
+def test_an_empty_draft_is_used_again_not_offered(signed_in: Client, loculus_info: dict[str, Any]) -> None:
     first = open_kind(signed_in, "form")["Location"]
     assert open_kind(signed_in, "form")["Location"] == first  # nothing typed: the same empty draft
     assert Draft.objects.count() == 1
@@ -46,7 +45,7 @@ def test_an_empty_draft_is_used_again_not_offered(signed_in: Client, loculus: Ru
 
 
 def test_an_unfinished_draft_is_offered_and_a_new_one_can_be_started(
-    signed_in: Client, loculus: RunningSandbox
+    signed_in: Client, loculus_info: dict[str, Any]
 ) -> None:
     open_kind(signed_in, "form")
     draft = Draft.objects.get()
@@ -65,7 +64,7 @@ def test_an_unfinished_draft_is_offered_and_a_new_one_can_be_started(
     assert new.values == {} and Draft.objects.get(pk=draft.pk).values["id"] == "sample-7"  # nothing lost
 
 
-def test_a_bulk_draft_says_what_it_holds(signed_in: Client, loculus: RunningSandbox) -> None:
+def test_a_bulk_draft_says_what_it_holds(signed_in: Client, loculus_info: dict[str, Any]) -> None:
     open_kind(signed_in, "bulk")
     draft = Draft.objects.get()
     send(signed_in, draft, "sequences", "reads.fasta", FASTA.encode(), raw=True)
@@ -76,14 +75,14 @@ def test_a_bulk_draft_says_what_it_holds(signed_in: Client, loculus: RunningSand
     assert "“batch-12.tsv”, “reads.fasta”, 2 entries, 1 extra file" in shown
 
 
-def test_drafts_of_another_group_are_not_offered(signed_in: Client, loculus: RunningSandbox) -> None:
+def test_drafts_of_another_group_are_not_offered(signed_in: Client, loculus_info: dict[str, Any]) -> None:
     user = Draft._meta.get_field("user").related_model.objects.get()
     Draft.objects.create(user=user, organism="ebola-sudan", kind="form", group_id=2, values={"id": "kampala-1"})
     assert open_kind(signed_in, "form").status_code == 302  # Berlin is chosen: nothing to continue
 
 
 def test_without_a_group_the_organism_page_explains(
-    signed_in: Client, loculus: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+    signed_in: Client, loculus_info: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(loculus_client, "get_user_groups", lambda token: [])
     response = open_kind(signed_in, "bulk")
@@ -92,7 +91,7 @@ def test_without_a_group_the_organism_page_explains(
 
 
 def test_my_drafts_lists_submitted_ones_apart_with_their_accessions(
-    signed_in: Client, loculus: RunningSandbox, settings: Any
+    signed_in: Client, loculus_info: dict[str, Any], settings: Any
 ) -> None:
     settings.DRAFT_RETENTION_DAYS = 45
     user = Draft._meta.get_field("user").related_model.objects.get()

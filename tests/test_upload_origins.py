@@ -10,7 +10,6 @@ import pytest
 from django.core.cache.backends.db import DatabaseCache
 from django.test import Client
 
-from sandbox.launcher import RunningSandbox
 from submitportal import uploads
 from submitportal.loculus import client
 
@@ -115,7 +114,7 @@ def connect_src(response: Any) -> list[str]:
 
 
 def test_a_page_with_uploads_allows_and_lists_the_learned_origins_a_page_without_uploads_needs_none(
-    signed_in: Client, loculus: RunningSandbox, settings: Any, asked: list[tuple[str, int, int]]
+    signed_in: Client, loculus_info: dict[str, Any], settings: Any, asked: list[tuple[str, int, int]]
 ) -> None:
     settings.S3_ORIGINS = []
     settings.LOCULUS_FILES_PROTOCOL = "metadataColumns"

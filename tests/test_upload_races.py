@@ -16,7 +16,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from sandbox.launcher import RunningSandbox
 from submitportal import uploads
 from submitportal.loculus import client
 from submitportal.models import Draft, ExtraFile
@@ -27,7 +26,7 @@ URL = "https://s3.example.org/bucket/files/{}?X-Amz-Date=20991231T000000Z&X-Amz-
 
 
 @pytest.fixture
-def draft(signed_in: Client, loculus: RunningSandbox) -> Draft:
+def draft(signed_in: Client, loculus_info: dict[str, Any]) -> Draft:
     user = get_user_model().objects.get(username="testuser")
     return Draft.objects.create(user=user, organism="ebola-sudan", kind=Draft.Kind.FORM, group_id=1)
 

@@ -8,33 +8,22 @@ The sandbox runs with its S3 proxy, so they also show that the proxy keeps signa
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlencode, urlparse, urlunparse
 
 import pytest
 import requests
 
-from sandbox.launcher import RunningSandbox, start_sandbox
-from tests.sandbox.conftest import PORTAL_ORIGIN
+from sandbox.launcher import RunningSandbox
 from tests.sandbox.helpers import TIMEOUT, Backend, assert_problem, fasta, tsv
 
 MIB = 1024 * 1024
 
 
-@pytest.fixture(scope="module")
-def strict_process() -> Iterator[RunningSandbox]:
-    # The first run installs ministack into .venv-s3, which can take a while.
-    running = start_sandbox(PORTAL_ORIGIN, s3="ministack", extra_args=["--s3-proxy"], timeout=600)
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
 @pytest.fixture
-def strict(strict_process: RunningSandbox) -> Backend:
-    strict_process.reset()
-    return Backend(strict_process, "current")
+def strict(strict_sandbox: RunningSandbox) -> Backend:
+    """The session's strict sandbox (tests/conftest.py), reset."""
+    strict_sandbox.reset()
+    return Backend(strict_sandbox, "current")
 
 
 def test_a_put_with_the_signed_header_succeeds_once_on_strict_s3(strict: Backend) -> None:
@@ -91,13 +80,13 @@ def test_a_requested_but_missing_file_is_found_missing_by_head_on_strict_s3(stri
     assert_problem(response, 422, "Unprocessable Entity", f"No file uploaded for file IDs: {file_id}")
 
 
-def test_strict_s3_allows_the_portal_origin_only(strict: Backend) -> None:
+def test_strict_s3_allows_the_portal_origin_only(strict: Backend, portal_origin: str) -> None:
     item = strict.request_upload()[0]
     allowed = requests.options(
-        item["url"], headers={"Origin": PORTAL_ORIGIN, "Access-Control-Request-Method": "PUT"}, timeout=TIMEOUT
+        item["url"], headers={"Origin": portal_origin, "Access-Control-Request-Method": "PUT"}, timeout=TIMEOUT
     )
     assert allowed.status_code == 200
-    assert allowed.headers["Access-Control-Allow-Origin"] == PORTAL_ORIGIN
+    assert allowed.headers["Access-Control-Allow-Origin"] == portal_origin
     refused = requests.options(
         item["url"], headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "PUT"}, timeout=TIMEOUT
     )
