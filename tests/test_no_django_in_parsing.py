@@ -28,6 +28,7 @@ PARSING_MODULES = [
     "submitportal.tsv",
     "submitportal.json_bodies",
     "submitportal.growing_file",
+    "submitportal.splice_copy",
     "submitportal.loculus.schema",
 ]
 # The sandbox's launcher says it has no Django; it talks HTTP to the sandbox, so it may use requests.
