@@ -77,7 +77,7 @@ CHROMIUM_ARGS = [
 ]
 ENTRIES = 10
 PART_SIZE = 10 * 1024 * 1024
-PARTS_AT_ONCE = 6  # as static/js/uploads.js; Chromium opens at most 6 connections per host
+PARTS_AT_ONCE = 6  # as static/js/extra_file_uploads.js; Chromium opens at most 6 connections per host
 UPLOAD_TIMEOUT_MS = 900_000
 TARGET_MANY_SPEEDUP = 4.0
 TARGET_BIG_THROUGHPUT = 0.7

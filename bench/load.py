@@ -10,7 +10,7 @@ loaduser001 …), and each person creates a group of their own (POST /groups), a
 portal keeps one open draft per user and organism, so sessions of one user would share one draft.
 
 Each person signs in with a session of their own (the sandbox's login form); then all start at
-once and do, with the requests the bulk page sends (static/js/uploads.js, bulk_form.html):
+once and do, with the requests the bulk page sends (static/js/extra_file_uploads.js, bulk_form.html):
 
 1. GET /<organism>/submission/bulk/ (302 to a new draft), the page, and its static files;
 2. at one instant: the metadata file and the FASTA, each as the raw request body
@@ -93,7 +93,7 @@ from sandbox.people import extra_username
 ORGANISM = "ebola-sudan"
 CATEGORY = "rawReads"
 BUCKET = "loculus-sandbox-private"
-# As static/js/uploads.js and Chromium.
+# As static/js/extra_file_uploads.js and Chromium.
 BATCH = 50
 FILES_AT_ONCE = 6
 PARTS_AT_ONCE = 6
@@ -659,7 +659,8 @@ class Person:
 
 
 class Uploads:
-    """static/js/uploads.js for one page: URLs in batches, 6 files at once, finished files reported in batches."""
+    """static/js/extra_file_uploads.js for one page: URLs in batches, 6 files at once, finished files reported
+    in batches."""
 
     def __init__(self, person: Person, jobs: list[Job]) -> None:
         self.person = person

@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
-from submitportal import draft_files, drafts, linking
+from submitportal import bulk_data_files, drafts, linking
 from submitportal.bulkfiles.compression import UnreadableFile, split_compression
 from submitportal.bulkfiles.fasta_summary import FastaSummary, can_follow, summarize_fasta
 from submitportal.bulkfiles.filerefs import FileRef
@@ -70,7 +70,7 @@ def limits() -> Limits:
 
 
 def check_on_arrival(kind: str) -> Callable[[str], Callable[[BinaryIO], FastaSummary] | None] | None:
-    """What to compute from an upload of this kind while it arrives (for `upload_handlers.received_file`).
+    """What to compute from an upload of this kind while it arrives (for `bulk_data_upload.received_file`).
 
     A sequence file is summarized as its bytes come in, so its check is done when the upload is.
     A metadata file is not followed: it is small (56,000 rows are 2 MB, in the portal within
@@ -134,14 +134,14 @@ def accept(draft: Draft, organism: Organism, kind: str, upload: UploadedFile) ->
         if unreadable:
             return _refuse(draft, kind, name, unreadable)
         # Not under the lock: with S3 storage this takes a while.
-        kept = [draft_files.keep(draft, kind, upload)]
+        kept = [bulk_data_files.keep(draft, kind, upload)]
         if summary is not None:
-            kept.append(draft_files.keep_summary(draft, summary.to_bytes()))
+            kept.append(bulk_data_files.keep_summary(draft, summary.to_bytes()))
         published = False
         try:
             with drafts.changing(draft) as locked:
                 if locked.draft.status == Draft.Status.OPEN:
-                    draft_files.publish(locked, kind, name, kept[0], upload.size or 0, *kept[1:])
+                    bulk_data_files.publish(locked, kind, name, kept[0], upload.size or 0, *kept[1:])
                     published = True
         finally:
             if not published:
@@ -157,7 +157,7 @@ def accept(draft: Draft, organism: Organism, kind: str, upload: UploadedFile) ->
 def _refuse(draft: Draft, kind: str, name: str, reason: str) -> str:
     """A file that cannot be read: the draft keeps what it had, and the user is told why."""
     log.warning("draft %s: %s file “%s” refused: %s", draft.pk, kind, name[:100], reason)
-    before = draft_files.current(draft).get(kind)
+    before = bulk_data_files.current(draft).get(kind)
     if before is None:
         return f"{reason} The file was not kept."
     return f"{reason} The file was not kept: the draft still has “{short(before.name)}”."
@@ -180,7 +180,7 @@ def _local_file(upload: UploadedFile) -> Iterator[Path]:
 def discard(draft: Draft, organism: Organism, kind: str) -> None:
     with drafts.changing(draft) as locked:
         if locked.draft.status == Draft.Status.OPEN:
-            draft_files.discard(locked, kind)
+            bulk_data_files.discard(locked, kind)
     current_check(draft, organism)
 
 
@@ -208,7 +208,7 @@ def current_check(draft: Draft, organism: Organism, read: _Read | None = None) -
     `read`: the metadata file just received, already read (used while it is still the draft's).
     """
     for _ in range(CHECK_ATTEMPTS):
-        files = draft_files.current(draft)
+        files = bulk_data_files.current(draft)
         existing = BulkCheck.objects.filter(draft=draft).first()
         if "metadata" not in files:
             if existing is not None:
@@ -220,7 +220,7 @@ def current_check(draft: Draft, organism: Organism, read: _Read | None = None) -
         try:
             fresh, written = _check_files(draft, organism, files, existing, read)
         except Exception:
-            if _versions(draft_files.current(draft)) == _versions(files):
+            if _versions(bulk_data_files.current(draft)) == _versions(files):
                 raise  # a real failure, not a file replaced under the check
             continue
         kept = _publish_check(draft, fresh, written)
@@ -241,7 +241,7 @@ def current_check(draft: Draft, organism: Organism, read: _Read | None = None) -
 
 def _forget_check(draft: Draft) -> None:
     with drafts.changing(draft) as locked:
-        if "metadata" not in draft_files.current(draft):
+        if "metadata" not in bulk_data_files.current(draft):
             for check in BulkCheck.objects.filter(draft=draft):
                 locked.delete_later(check.backend_metadata)
                 check.delete()
@@ -266,7 +266,7 @@ def _check_files(
         if read is not None:
             checked = read.checked
         else:
-            metadata_path = stack.enter_context(draft_files.local_path(metadata.stored))
+            metadata_path = stack.enter_context(bulk_data_files.local_path(metadata.stored))
             if not reused:
                 backend, rows = stack.enter_context(_backend_rows(metadata.name, wire))
             checked = check_metadata(organism, metadata_path, metadata.name, limits=limits(), rows_to=rows)
@@ -292,7 +292,7 @@ def _check_files(
             if reused:
                 check.backend_metadata = reused  # only the sequences changed
             elif backend is not None:
-                written = check.backend_metadata = draft_files.keep_backend_metadata(draft, backend)
+                written = check.backend_metadata = bulk_data_files.keep_backend_metadata(draft, backend)
     return check, written
 
 
@@ -310,7 +310,7 @@ def _sequences_summary(draft: Draft, organism: Organism, sequences: BulkFile) ->
     bounds = limits()
     if not organism.consensus_sequences:
         return FastaSummary(sequences.name, bounds)  # refused by name, never read
-    data = draft_files.summary_of(sequences)
+    data = bulk_data_files.summary_of(sequences)
     if data is not None:
         try:
             kept = FastaSummary.from_bytes(data)
@@ -318,13 +318,13 @@ def _sequences_summary(draft: Draft, organism: Organism, sequences: BulkFile) ->
             kept = None
         if kept is not None and kept.name == sequences.name and kept.limits == bounds:
             return kept
-    with draft_files.local_path(sequences.stored) as path:
+    with bulk_data_files.local_path(sequences.stored) as path:
         summary = summarize_fasta(path, sequences.name, limits=bounds)
-    written = draft_files.keep_summary(draft, summary.to_bytes())
+    written = bulk_data_files.keep_summary(draft, summary.to_bytes())
     attached = False
     try:
         with drafts.changing(draft) as locked:
-            attached = draft_files.attach_summary(locked, sequences.stored, written)
+            attached = bulk_data_files.attach_summary(locked, sequences.stored, written)
     finally:
         if not attached:
             drafts.delete_stored([written])  # the file was replaced meanwhile
@@ -358,7 +358,7 @@ def _publish_check(draft: Draft, check: BulkCheck, written: str) -> BulkCheck | 
     kept = None
     try:
         with drafts.changing(draft) as locked:
-            files = draft_files.current(draft)
+            files = bulk_data_files.current(draft)
             previous = BulkCheck.objects.filter(draft=draft).first()
             if _fits(previous, files):
                 kept = previous  # another request checked the same files first: a submit may be reading its TSV
@@ -401,7 +401,7 @@ def plans(draft: Draft, organism: Organism, check: BulkCheck | None) -> dict[str
         return None
     entry_ids, refs, has_columns = basis
     files: dict[str, dict[str, str]] = {}
-    chosen = draft.files.exclude(status=ExtraFile.Status.REFUSED).values_list("category", "path", "status")
+    chosen = draft.extra_files.exclude(status=ExtraFile.Status.REFUSED).values_list("category", "path", "status")
     for category, path, status in chosen:
         files.setdefault(category, {})[path] = status
     return {
@@ -421,7 +421,7 @@ def current_plans(draft: Draft, organism: Organism) -> dict[str, linking.Categor
 
 def page_state(draft: Draft, organism: Organism) -> dict[str, Any]:
     check = current_check(draft, organism)
-    files = draft_files.current(draft)
+    files = bulk_data_files.current(draft)
     return {
         "metadata_file": files.get("metadata"),
         "sequences_file": files.get("sequences"),
@@ -456,7 +456,7 @@ def _ready_links(draft: Draft, organism: Organism, check: BulkCheck) -> list[fil
 
 def _checked(draft: Draft, organism: Organism) -> tuple[BulkFile, BulkFile | None, BulkCheck]:
     """The claimed draft's files and their check, or SubmitRefused saying what stops the submit."""
-    files = draft_files.current(draft)
+    files = bulk_data_files.current(draft)
     metadata, sequences = files.get("metadata"), files.get("sequences")
     if not metadata:
         raise SubmitRefused("Please add a metadata file.")
@@ -486,10 +486,10 @@ def parts(draft: Draft, organism: Organism) -> PartsMaker:
         wire = wire_for(organism, links)
         if not links and check.backend_metadata and check.backend_columns == wire.columns:
             # Written when the files passed their check.
-            metadata_stream = stack.enter_context(draft_files.open_stored(check.backend_metadata))
+            metadata_stream = stack.enter_context(bulk_data_files.open_stored(check.backend_metadata))
             log.info("draft %s: prepared metadata, no file links, %s", draft.pk, wire.protocol)
         else:
-            metadata_path = stack.enter_context(draft_files.local_path(metadata.stored))
+            metadata_path = stack.enter_context(bulk_data_files.local_path(metadata.stored))
             backend_tsv = (
                 Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="submitportal-"))) / "metadata.tsv"
             )
@@ -500,7 +500,7 @@ def parts(draft: Draft, organism: Organism) -> PartsMaker:
             metadata_stream = stack.enter_context(backend_tsv.open("rb"))
         sequence_part = None
         if sequences:
-            stream = stack.enter_context(draft_files.open_stored(sequences.stored))
+            stream = stack.enter_context(bulk_data_files.open_stored(sequences.stored))
             # The backend picks the format from the name, case-sensitively: give it a plain one.
             _, compression = split_compression(sequences.name)
             sequence_part = client.UploadPart(f"sequences.fasta{compression or ''}", stream, "application/octet-stream")

@@ -125,7 +125,7 @@ def has_content(draft: Draft) -> bool:
 def start(user: object, organism: str, kind: str, group_id: int) -> Draft:
     """A new, empty draft; an empty one of the same kind left from an earlier visit is used again."""
     empty = Draft.objects.filter(user=user, organism=organism, kind=kind, status=Draft.Status.OPEN)
-    empty = empty.filter(files__isnull=True, bulk_files__isnull=True, values={})
+    empty = empty.filter(extra_files__isnull=True, bulk_files__isnull=True, values={})
     draft = empty.order_by("-updated_at").first()
     if draft is None:
         return Draft.objects.create(user=user, organism=organism, kind=kind, group_id=group_id)
@@ -147,7 +147,7 @@ def holds(draft: Draft) -> str:
         entries = check.summary.get("entries") if check else None
         if entries:
             parts.append(f"{entries} entr{'y' if entries == 1 else 'ies'}")
-    count = draft.files.count()
+    count = draft.extra_files.count()
     if count:
         parts.append(f"{count} extra file{'' if count == 1 else 's'}")
     return ", ".join(parts) or "values typed in the form"
@@ -161,12 +161,12 @@ def expire_stale_files(draft: Draft) -> int:
     if draft.status != Draft.Status.OPEN:
         return 0
     cutoff = timezone.now() - LOCULUS_UPLOAD_RETENTION
-    if not draft.files.filter(status=ExtraFile.Status.UPLOADED, uploaded_at__lt=cutoff).exists():
+    if not draft.extra_files.filter(status=ExtraFile.Status.UPLOADED, uploaded_at__lt=cutoff).exists():
         return 0
     with changing(draft) as locked:
         if locked.draft.status != Draft.Status.OPEN:
             return 0
-        stale = locked.draft.files.filter(status=ExtraFile.Status.UPLOADED, uploaded_at__lt=cutoff)
+        stale = locked.draft.extra_files.filter(status=ExtraFile.Status.UPLOADED, uploaded_at__lt=cutoff)
         return stale.update(status=ExtraFile.Status.FAILED, error=STALE_REASON, urls=[])
 
 

@@ -37,7 +37,7 @@ _NUMBERS = re.compile(r"([0-9]+)")
 
 def path_order(path: str) -> tuple[list[list[tuple[int, int, str]]], str]:
     """The order in which file rows are listed: by folder, then name, numbers by value (s2 before s10),
-    letters without regard to case. static/js/uploads.js (`pathKey`) orders the rows it adds the same way.
+    letters without regard to case. static/js/extra_file_uploads.js (`pathKey`) orders the rows it adds the same way.
     """
     segments = []
     for segment in path.split("/"):

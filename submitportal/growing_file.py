@@ -1,6 +1,6 @@
 """Reading a file while another thread writes it: the check of an upload runs as its bytes arrive.
 
-The writer (the receive, `upload_handlers.body_to_file`) reports after each write how many bytes
+The writer (the receive, `bulk_data_upload.body_to_file`) reports after each write how many bytes
 the file holds (`GrowingFile.wrote`), and finally `finished` or `failed`. A reader (`reader()`, a
 raw binary stream) reads with pread(2) from the page cache up to what has been reported, and waits
 on a condition variable for more: never past the writer, never longer than `idle_seconds` without

@@ -151,7 +151,7 @@ class ExtraFile(models.Model):
         FAILED = "failed", "Failed"
         REFUSED = "refused", "Refused"
 
-    draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="files")
+    draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="extra_files")
     category = models.CharField(max_length=200)
     path = models.CharField(max_length=1024)
     size = models.BigIntegerField()

@@ -218,7 +218,7 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "uploads")
 FILE_UPLOAD_TEMP_DIR = Path(env_str("FILE_UPLOAD_TEMP_DIR") or VAR_DIR / "tmp")
 FILE_UPLOAD_TEMP_DIR.mkdir(parents=True, exist_ok=True)
-FILE_UPLOAD_HANDLERS = ["submitportal.upload_handlers.LargeChunkTemporaryFileUploadHandler"]
+FILE_UPLOAD_HANDLERS = ["submitportal.bulk_data_upload.LargeChunkTemporaryFileUploadHandler"]
 # Drafts, submitted or not, nobody changed for this many days are removed by `manage.py cleanup_drafts`
 # (its default), and My drafts says so.
 DRAFT_RETENTION_DAYS = env_int("DRAFT_RETENTION_DAYS", 30, minimum=1)
@@ -338,7 +338,7 @@ OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
 # --- Content Security Policy ---------------------------------------------------------------------
 
 # The browser uploads extra files straight to S3, so the S3 origins must be allowed to connect: these,
-# and those the portal learns from the backend's upload URLs (submitportal/uploads.py).
+# and those the portal learns from the backend's upload URLs (submitportal/extra_file_uploads.py).
 S3_ORIGINS = env_list("S3_ORIGINS", [])
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

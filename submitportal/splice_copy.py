@@ -1,6 +1,6 @@
 """Copy bytes from a socket into a file with splice(2): socket → pipe → file, never through Python.
 
-Used by the portal's raw upload receiver (submitportal.upload_handlers) and by the sandbox's submit
+Used by the portal's raw upload receiver (submitportal.bulk_data_upload) and by the sandbox's submit
 sink (sandbox.backend), which has no Django: this module needs nothing but the standard library.
 """
 

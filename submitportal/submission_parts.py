@@ -39,7 +39,7 @@ PartsMaker = Callable[[contextlib.ExitStack], Parts]
 
 def ready_files(draft: Draft) -> list[ExtraFile]:
     """The draft's extra files, all uploaded for its group; refuses (in words) while any is not."""
-    files = list(draft.files.all())
+    files = list(draft.extra_files.all())
     not_ready = [f for f in files if f.status != ExtraFile.Status.UPLOADED]
     if not_ready:
         names = ", ".join(f.path for f in not_ready[:5]) + (" …" if len(not_ready) > 5 else "")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from submitportal.views import bulk, draft_pages, drafts, pages, signin, submission, uploads
+from submitportal.views import bulk, draft_pages, drafts, extra_file_uploads, pages, signin, submission
 
 # Django takes it from the root URLconf: a URLconf that replaces this one re-exports it (tests/error_urls.py).
 handler500 = pages.server_error
@@ -15,14 +15,14 @@ urlpatterns = [
     path("drafts/", drafts.draft_list, name="drafts"),
     path("drafts/<uuid:draft_id>/save", drafts.save, name="draft-save"),
     path("drafts/<uuid:draft_id>/delete", drafts.delete, name="draft-delete"),
-    path("drafts/<uuid:draft_id>/files/<str:category>/", uploads.add_files, name="files-add"),
-    path("drafts/<uuid:draft_id>/files/prepare", uploads.prepare, name="files-prepare"),
-    path("drafts/<uuid:draft_id>/files/done", uploads.files_done, name="files-done"),
-    path("drafts/<uuid:draft_id>/file/<int:file_pk>/", uploads.file_row, name="file-row"),
-    path("drafts/<uuid:draft_id>/file/<int:file_pk>/done", uploads.file_done, name="file-done"),
-    path("drafts/<uuid:draft_id>/file/<int:file_pk>/failed", uploads.file_failed, name="file-failed"),
-    path("drafts/<uuid:draft_id>/file/<int:file_pk>/retry", uploads.file_retry, name="file-retry"),
-    path("drafts/<uuid:draft_id>/file/<int:file_pk>/remove", uploads.file_remove, name="file-remove"),
+    path("drafts/<uuid:draft_id>/files/<str:category>/", extra_file_uploads.add_files, name="files-add"),
+    path("drafts/<uuid:draft_id>/files/prepare", extra_file_uploads.prepare, name="files-prepare"),
+    path("drafts/<uuid:draft_id>/files/done", extra_file_uploads.files_done, name="files-done"),
+    path("drafts/<uuid:draft_id>/file/<int:file_pk>/", extra_file_uploads.file_row, name="file-row"),
+    path("drafts/<uuid:draft_id>/file/<int:file_pk>/done", extra_file_uploads.file_done, name="file-done"),
+    path("drafts/<uuid:draft_id>/file/<int:file_pk>/failed", extra_file_uploads.file_failed, name="file-failed"),
+    path("drafts/<uuid:draft_id>/file/<int:file_pk>/retry", extra_file_uploads.file_retry, name="file-retry"),
+    path("drafts/<uuid:draft_id>/file/<int:file_pk>/remove", extra_file_uploads.file_remove, name="file-remove"),
     path("<slug:organism>/submission/", submission.organism_submission, name="organism-submission"),
     path("<slug:organism>/submission/bulk/", bulk.new_bulk, name="bulk-new"),
     path("<slug:organism>/submission/bulk/<uuid:draft_id>/", bulk.bulk_form, name="bulk-form"),

@@ -22,15 +22,15 @@ django.setup()
 
 from django.core.handlers.wsgi import WSGIRequest  # noqa: E402 - needs the settings above
 
-from submitportal import upload_handlers  # noqa: E402
+from submitportal import bulk_data_upload  # noqa: E402
 from submitportal.bulkfiles.fasta_summary import FastaSummary, can_follow, summarize_fasta  # noqa: E402
 from submitportal.growing_file import Abandoned  # noqa: E402
 
-upload_handlers.SOCKET_IDLE_SECONDS = float(os.environ.get("TEST_IDLE_SECONDS", "120"))
+bulk_data_upload.SOCKET_IDLE_SECONDS = float(os.environ.get("TEST_IDLE_SECONDS", "120"))
 
 
 def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-    direct = upload_handlers._gunicorn_socket  # reported: which way the body came
+    direct = bulk_data_upload._gunicorn_socket  # reported: which way the body came
     took_socket = []
 
     def watching(*args: Any) -> Any:
@@ -38,11 +38,11 @@ def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
         took_socket.append(found is not None)
         return found
 
-    upload_handlers._gunicorn_socket = watching
+    bulk_data_upload._gunicorn_socket = watching
     try:
         answer = follow(environ) if environ["PATH_INFO"] == "/follow" else store(environ)
     finally:
-        upload_handlers._gunicorn_socket = direct
+        bulk_data_upload._gunicorn_socket = direct
     answer["socket"] = took_socket == [True]
     body = json.dumps(answer).encode()
     start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
@@ -52,7 +52,7 @@ def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
 def store(environ: dict[str, Any]) -> dict[str, Any]:
     expected = int(environ.get("CONTENT_LENGTH") or 0)
     with tempfile.TemporaryFile() as out:
-        received = upload_handlers.body_to_file(environ, out, expected)
+        received = bulk_data_upload.body_to_file(environ, out, expected)
         out.seek(0)
         digest = hashlib.sha256(out.read()).hexdigest()
     return {"received": received, "sha256": digest}
@@ -78,8 +78,8 @@ def follow(environ: dict[str, Any]) -> dict[str, Any]:
         return consume
 
     try:
-        upload = upload_handlers.receive_raw(WSGIRequest(environ), consumer)
-    except upload_handlers.RawUploadProblem as exc:
+        upload = bulk_data_upload.receive_raw(WSGIRequest(environ), consumer)
+    except bulk_data_upload.RawUploadProblem as exc:
         return {"problem": str(exc), "consumer": outcome, "threads": checking_threads()}
     with upload:
         after = summarize_fasta(upload.temporary_file_path(), upload.name or "")

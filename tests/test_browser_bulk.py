@@ -269,7 +269,11 @@ def test_a_metadata_file_dropped_on_its_area_is_sent_and_only_the_bulk_page_load
     page: Page, live_server: Any, loculus: RunningSandbox
 ) -> None:
     open_bulk(page, live_server, "ebola-sudan")
-    assert {"/static/js/uploads.js", "/static/js/bulk_files.js", "/static/js/drop_zone.js"} <= scripts_fetched(page)
+    assert {
+        "/static/js/extra_file_uploads.js",
+        "/static/js/bulk_files.js",
+        "/static/js/drop_zone.js",
+    } <= scripts_fetched(page)
     area = page.locator('[data-drop-input="file-metadata"]')
     # A file made in the page, dragged over the metadata area and dropped there (as in the test above).
     drag = """([type, text]) => {
@@ -293,7 +297,7 @@ def test_a_metadata_file_dropped_on_its_area_is_sent_and_only_the_bulk_page_load
     expect(page).to_have_url(re.compile(r"/ebola-sudan/submission/form/[0-9a-f-]+/$"))
     page.wait_for_load_state("load")
     fetched = scripts_fetched(page)
-    assert {"/static/js/uploads.js", "/static/js/drop_zone.js"} <= fetched
+    assert {"/static/js/extra_file_uploads.js", "/static/js/drop_zone.js"} <= fetched
     assert "/static/js/bulk_files.js" not in fetched
 
 

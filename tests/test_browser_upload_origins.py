@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from sandbox.launcher import RunningSandbox
-from submitportal import uploads
+from submitportal import extra_file_uploads
 from submitportal.models import ExtraFile
 from tests.browser_helpers import s3_object
 from tests.test_browser_entry import open_form, status, write
@@ -34,7 +34,7 @@ def refusals(messages: list[str]) -> list[str]:
 def test_uploads_work_on_the_first_try_without_s3_origins(
     page: Page, live_server: Any, loculus: RunningSandbox, unconfigured: list[str], tmp_path: Path
 ) -> None:
-    assert uploads.learned_origins() is None
+    assert extra_file_uploads.learned_origins() is None
     reads = [write(tmp_path / name, f"@{name}\nACGT\n+\nIIII\n".encode()) for name in ("r1.fq", "r2.fq")]
     open_form(page, live_server, "ebola-sudan")
     page.get_by_label("Add files to Raw reads").set_input_files(reads)
@@ -44,7 +44,7 @@ def test_uploads_work_on_the_first_try_without_s3_origins(
         path.name: path.read_bytes() for path in reads
     }
     assert refusals(unconfigured) == []
-    assert uploads.learned_origins() == [loculus.s3]
+    assert extra_file_uploads.learned_origins() == [loculus.s3]
     page.goto(f"{live_server.url}/about/")
     expect(page.locator("#upload-origins dd")).to_have_text(["none", loculus.s3])
 

@@ -17,7 +17,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.test import Client
 
-from submitportal import bulk, draft_files, submission_parts
+from submitportal import bulk, bulk_data_files, submission_parts
 from submitportal.bulkfiles import metadata as metadata_module
 from submitportal.bulkfiles import rewrite as rewrite_module
 from submitportal.bulkfiles import validate as validate_module
@@ -48,7 +48,7 @@ def send(client: Client, draft: Draft, kind: str, name: str, data: bytes, *, raw
 
 
 def kept_summary(draft: Draft) -> FastaSummary | None:
-    data = draft_files.summary_of(BulkFile.objects.get(draft=draft, kind="sequences"))
+    data = bulk_data_files.summary_of(BulkFile.objects.get(draft=draft, kind="sequences"))
     return FastaSummary.from_bytes(data) if data is not None else None
 
 

@@ -63,7 +63,7 @@ def test_every_change_to_a_closed_draft_gets_the_same_answer_and_changes_nothing
     assert (sent.status_code, sent.content.decode()) == (409, CLOSED)
     draft.refresh_from_db()
     assert (draft.status, draft.values, draft.group_id) == (status, {"id": "kept"}, drafts_of_both_kinds[kind].group_id)
-    assert list(draft.files.values_list("path", "status")) == [("a.fq", "pending")]
+    assert list(draft.extra_files.values_list("path", "status")) == [("a.fq", "pending")]
 
 
 def test_a_closed_drafts_change_from_a_page_without_script_goes_back_to_the_draft(

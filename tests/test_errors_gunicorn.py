@@ -132,7 +132,7 @@ def test_the_scripts_modules_import_each_other_by_their_hashed_names(portal: Por
     manifest = requests.get(f"{portal.url}/static/staticfiles.json", timeout=30)
     assert manifest.status_code == 200
     paths = manifest.json()["paths"]
-    for script in ("js/bulk_files.js", "js/uploads.js"):
+    for script in ("js/bulk_files.js", "js/extra_file_uploads.js"):
         served = requests.get(f"{portal.url}/static/{paths[script]}", timeout=30)
         assert served.status_code == 200
         imports = [line for line in served.text.splitlines() if line.startswith("import ")]

@@ -10,7 +10,7 @@ import pytest
 from django.core.cache.backends.db import DatabaseCache
 from django.test import Client
 
-from submitportal import uploads
+from submitportal import extra_file_uploads
 from submitportal.loculus import client
 
 pytestmark = pytest.mark.django_db
@@ -50,31 +50,31 @@ def asked(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int, int]]:
 
 
 def test_an_origin_is_learned_from_upload_urls_and_kept_in_the_database_for_every_process(backend: None) -> None:
-    assert uploads.learned_origins() is None
-    uploads._learn_origins([target(), target()], when="prepare")
-    assert uploads.learned_origins() == [S3]
+    assert extra_file_uploads.learned_origins() is None
+    extra_file_uploads._learn_origins([target(), target()], when="prepare")
+    assert extra_file_uploads.learned_origins() == [S3]
     # Another process has its own cache object: it reads the same table, without expiry.
     other = DatabaseCache("submitportal_cache", {})
     assert other.get(f"upload-origins:{BACKEND}") == [S3]
-    assert uploads.allowed_origins() == [S3]
+    assert extra_file_uploads.allowed_origins() == [S3]
 
 
 def test_origins_are_learned_per_backend_and_listed_after_the_configured_ones(backend: None, settings: Any) -> None:
     settings.S3_ORIGINS = ["https://configured.example.org", S3]
-    uploads._learn_origins([target(), target("https://other.example.org")], when="prepare")
-    assert uploads.allowed_origins() == ["https://configured.example.org", S3, "https://other.example.org"]
+    extra_file_uploads._learn_origins([target(), target("https://other.example.org")], when="prepare")
+    assert extra_file_uploads.allowed_origins() == ["https://configured.example.org", S3, "https://other.example.org"]
     settings.LOCULUS_BACKEND_URL = "http://another-backend.test"
-    assert uploads.learned_origins() is None
-    assert uploads.allowed_origins() == ["https://configured.example.org", S3]
+    assert extra_file_uploads.learned_origins() is None
+    assert extra_file_uploads.allowed_origins() == ["https://configured.example.org", S3]
 
 
 def test_the_first_page_with_uploads_asks_the_backend_once(
     backend: None, asked: list[tuple[str, int, int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(client, "get_user_groups", lambda token: [client.Group(7, "Lab", "Institute")])
-    assert uploads.upload_origins_for_page("token", None) == [S3]
+    assert extra_file_uploads.upload_origins_for_page("token", None) == [S3]
     assert asked == [("token", 7, 1)]  # the user's first group, one file
-    assert uploads.upload_origins_for_page("token", 3) == [S3]
+    assert extra_file_uploads.upload_origins_for_page("token", 3) == [S3]
     assert asked == [("token", 7, 1)]  # known now: no second question
 
 
@@ -88,8 +88,8 @@ def test_a_page_goes_without_when_the_backend_cannot_say(
 
     monkeypatch.setattr(client, "request_upload", refuse)
     caplog.set_level(logging.INFO, logger="submitportal.uploads")
-    assert uploads.upload_origins_for_page("token", 3) == ["https://configured.example.org"]
-    assert uploads.learned_origins() is None  # the next page asks again
+    assert extra_file_uploads.upload_origins_for_page("token", 3) == ["https://configured.example.org"]
+    assert extra_file_uploads.learned_origins() is None  # the next page asks again
     assert "Could not ask Loculus where uploads go (down)" in caplog.text
 
 
@@ -98,13 +98,13 @@ def test_only_an_origin_met_by_pages_already_open_is_a_warning(
 ) -> None:
     settings.S3_ORIGINS = ["https://configured.example.org"]
     caplog.set_level(logging.INFO, logger="submitportal.uploads")
-    uploads._learn_origins([target()], when="page")
-    uploads._learn_origins([target("https://configured.example.org")], when="prepare")
+    extra_file_uploads._learn_origins([target()], when="page")
+    extra_file_uploads._learn_origins([target("https://configured.example.org")], when="prepare")
     assert [r.levelname for r in caplog.records] == ["INFO", "INFO"]
-    uploads._learn_origins([target("https://moved.example.org")], when="prepare")
+    extra_file_uploads._learn_origins([target("https://moved.example.org")], when="prepare")
     assert caplog.records[-1].levelname == "WARNING"
     assert "pages already open must be reloaded to upload there" in caplog.records[-1].getMessage()
-    uploads._learn_origins([target("https://moved.example.org")], when="prepare")
+    extra_file_uploads._learn_origins([target("https://moved.example.org")], when="prepare")
     assert len(caplog.records) == 3  # once per origin
 
 

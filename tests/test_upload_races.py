@@ -16,7 +16,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from submitportal import uploads
+from submitportal import extra_file_uploads
 from submitportal.loculus import client
 from submitportal.models import Draft, ExtraFile
 
@@ -32,7 +32,7 @@ def draft(signed_in: Client, loculus_info: dict[str, Any]) -> Draft:
 
 
 def add(draft: Draft, *paths: str) -> list[ExtraFile]:
-    records = uploads.add_files(draft, "rawReads", [uploads.Selected(path, 10) for path in paths])
+    records = extra_file_uploads.add_files(draft, "rawReads", [extra_file_uploads.Selected(path, 10) for path in paths])
     assert records is not None
     return records
 
@@ -113,7 +113,7 @@ def test_a_report_of_bytes_sent_before_a_group_change_does_not_show_a_tick(
     late = json.dumps([{"pk": upload.pk, "etags": [], "fileId": given["fileId"]}])
     signed_in.post(f"/drafts/{draft.pk}/files/done", {"reports": late})
     upload.refresh_from_db()
-    assert (upload.status, upload.error) == ("failed", uploads.MOVED_ON)
+    assert (upload.status, upload.error) == ("failed", extra_file_uploads.MOVED_ON)
 
 
 def test_a_file_removed_while_its_upload_was_completed_stays_removed(

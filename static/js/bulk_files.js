@@ -1,7 +1,7 @@
 // The bulk page's metadata and sequence files: sent to the portal as the request body, with a progress
-// bar while sending, and drag and drop onto each file's area. (Extra files go to S3: uploads.js.)
+// bar while sending, and drag and drop onto each file's area. (Extra files go to S3: extra_file_uploads.js.)
 //
-// Loaded only by the bulk page. It imports its helpers, never uploads.js: a module loaded by a script
+// Loaded only by the bulk page. It imports its helpers, never extra_file_uploads.js: a module loaded by a script
 // tag and imported again under another URL (static files are renamed with a hash when deployed) would
 // run twice.
 import { dropZone } from "./drop_zone.js";
@@ -18,7 +18,7 @@ dropZone("[data-drop-input]", (area, dataTransfer) => {
 });
 
 // The file goes as the request body itself, not wrapped in a multipart form: the portal then
-// receives a gigabyte at the speed of the network and the disk (upload_handlers.receive_raw). The
+// receives a gigabyte at the speed of the network and the disk (bulk_data_upload.receive_raw). The
 // form stays a plain multipart form for browsers without script.
 //
 // The metadata and the sequence file are sent at once and answer in any order. An answer whose form

@@ -8,7 +8,7 @@ from typing import Any
 from django import template
 from django.template import Context
 
-from submitportal import signin, uploads
+from submitportal import extra_file_uploads, signin
 from submitportal.file_names import path_order
 
 register = template.Library()
@@ -59,7 +59,7 @@ def upload_origins(context: Context) -> str:
 
     Rendered into the upload section, whose script checks each upload URL against it. The page's
     policy is written after the page (ContentSecurityPolicyMiddleware) and lists the same origins,
-    kept on the request. Learning them may ask Loculus once (uploads.upload_origins_for_page).
+    kept on the request. Learning them may ask Loculus once (extra_file_uploads.upload_origins_for_page).
     """
     request = context["request"]
     origins = getattr(request, "upload_origins", None)
@@ -67,6 +67,6 @@ def upload_origins(context: Context) -> str:
         group = context.get("group")
         draft = context.get("draft")
         group_id = getattr(group, "group_id", None) or getattr(draft, "group_id", None)
-        origins = uploads.upload_origins_for_page(signin.access_token(request), group_id)
+        origins = extra_file_uploads.upload_origins_for_page(signin.access_token(request), group_id)
         request.upload_origins = origins
     return json.dumps(origins)

@@ -10,7 +10,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpRe
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from submitportal import bulk, draft_files, drafts, forms, signin, submit, tsv, upload_handlers
+from submitportal import bulk, bulk_data_files, bulk_data_upload, drafts, forms, signin, submit, tsv
 from submitportal.bulkfiles import template
 from submitportal.loculus import client, schema
 from submitportal.models import Draft
@@ -38,7 +38,7 @@ def new_bulk(request: HttpRequest, organism: str) -> HttpResponse:
 def _context(request: HttpRequest, draft: Draft, groups: list[client.Group], **extra: Any) -> dict[str, Any]:
     organism = organism_or_404(draft.organism)
     # When the draft last changed, read before its files: this page shows files at least this new
-    # (uploads.js lets no older answer replace a newer one when two files are sent at once).
+    # (extra_file_uploads.js lets no older answer replace a newer one when two files are sent at once).
     version = int(draft.updated_at.timestamp() * 1_000_000)
     group = ensure_group(request, draft, groups)
     ctx = page_context(request, draft, organism, groups, group, files_version=version, **extra)
@@ -89,11 +89,11 @@ def bulk_file(request: HttpRequest, draft: Draft, kind: str) -> HttpResponse:
     what the page's script sends) or as the `file` field of a multipart form (without script).
     """
     organism = organism_or_404(draft.organism)
-    if kind not in draft_files.KINDS or draft.kind != Draft.Kind.BULK:
+    if kind not in bulk_data_files.KINDS or draft.kind != Draft.Kind.BULK:
         return HttpResponse(status=404)
     try:
-        upload = upload_handlers.received_file(request, bulk.check_on_arrival(kind))
-    except upload_handlers.RawUploadProblem as exc:
+        upload = bulk_data_upload.received_file(request, bulk.check_on_arrival(kind))
+    except bulk_data_upload.RawUploadProblem as exc:
         problem: str | None = str(exc)
     else:
         if upload is None or not upload.size:
@@ -113,7 +113,7 @@ def bulk_file(request: HttpRequest, draft: Draft, kind: str) -> HttpResponse:
 @require_POST
 @open_draft
 def bulk_discard(request: HttpRequest, draft: Draft, kind: str) -> HttpResponse:
-    if kind in draft_files.KINDS:
+    if kind in bulk_data_files.KINDS:
         bulk.discard(draft, organism_or_404(draft.organism), kind)
     if not request.htmx:  # type: ignore[attr-defined]
         return redirect("bulk-form", organism=draft.organism, draft_id=draft.pk)

@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from submitportal import drafts, forms, signin, single_entry, uploads
+from submitportal import drafts, extra_file_uploads, forms, signin, single_entry
 from submitportal.loculus import client, instance, schema, website
 from submitportal.models import Draft, ExtraFile, GroupChoice
 
@@ -120,7 +120,7 @@ def ensure_group(request: HttpRequest, draft: Draft, groups: list[client.Group])
             locked.draft.group_id = group.group_id
             locked.draft.save(update_fields=["group_id", "updated_at"])
             if had_group:
-                uploads.regroup(locked, group.group_name)
+                extra_file_uploads.regroup(locked, group.group_name)
     draft.group_id = locked.draft.group_id
     return group
 
@@ -163,7 +163,7 @@ def start_or_continue(request: HttpRequest, organism: str, kind: str) -> HttpRes
 
 
 def _files_by_category(draft: Draft, organism: schema.Organism) -> list[tuple[schema.FileCategory, list[ExtraFile]]]:
-    files = list(draft.files.all())
+    files = list(draft.extra_files.all())
     return [(category, [f for f in files if f.category == category.name]) for category in organism.file_categories]
 
 
@@ -216,7 +216,7 @@ def result(request: HttpRequest, organism: str, draft_id: object) -> HttpRespons
         "draft": draft,
         "entries": entries[:RESULT_SHOWN],
         "entry_count": len(entries),
-        "files": list(draft.files.all()[:RESULT_SHOWN]),
+        "files": list(draft.extra_files.all()[:RESULT_SHOWN]),
         "review_url": website.review_url(organism, draft.result.get("groupId")),
     }
     return render(request, "submitportal/entry_result.html", ctx)

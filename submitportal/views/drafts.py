@@ -43,10 +43,10 @@ def draft_list(request: HttpRequest) -> HttpResponse:
                 "organism": organism.display_name if organism else draft.organism,
                 "url": draft_url(draft),
                 "label": label,
-                "files": draft.files.count(),
+                "files": draft.extra_files.count(),
                 "entries": check.summary.get("entries") if check else None,
                 "stale_files": draft.status == Draft.Status.OPEN
-                and draft.files.filter(status=ExtraFile.Status.UPLOADED, uploaded_at__lt=cutoff).exists(),
+                and draft.extra_files.filter(status=ExtraFile.Status.UPLOADED, uploaded_at__lt=cutoff).exists(),
             }
         )
     submitted = []

@@ -11,7 +11,7 @@ from django.template import loader
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET
 
-from submitportal import logs, uploads
+from submitportal import extra_file_uploads, logs
 from submitportal.loculus import files_protocol, instance
 
 
@@ -38,7 +38,7 @@ def about(request: HttpRequest) -> HttpResponse:
         ctx["unavailable"] = exc
     else:
         ctx["files_protocol"] = files_protocol.current_choice()
-        ctx["learned_origins"] = uploads.learned_origins()
+        ctx["learned_origins"] = extra_file_uploads.learned_origins()
     return render(request, "submitportal/about.html", ctx)
 
 

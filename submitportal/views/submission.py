@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from submitportal import drafts, form_stash, forms, signin, single_entry, submission_parts, submit, uploads
+from submitportal import drafts, extra_file_uploads, form_stash, forms, signin, single_entry, submission_parts, submit
 from submitportal.loculus import client, instance, schema, website
 from submitportal.models import Draft, GroupChoice
 from submitportal.views.draft_pages import (
@@ -197,7 +197,7 @@ def draft_group(request: HttpRequest, draft: Draft) -> HttpResponse:
             GroupChoice.objects.update_or_create(
                 user=request.user, organism=draft.organism, defaults={"group_id": chosen.group_id}
             )
-            regrouped = uploads.regroup(locked, chosen.group_name)
+            regrouped = extra_file_uploads.regroup(locked, chosen.group_name)
     draft = locked.draft
     if not request.htmx:  # type: ignore[attr-defined]
         return redirect(draft_url(draft))

@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
-from submitportal import bulk, file_names, json_bodies, linking, signin, uploads
+from submitportal import bulk, extra_file_uploads, file_names, json_bodies, linking, signin
 from submitportal.loculus.schema import Organism
 from submitportal.models import Draft, ExtraFile
 from submitportal.views.draft_pages import closed, draft_or_404, open_draft, organism_or_404
@@ -53,11 +53,12 @@ def add_files(request: HttpRequest, draft: Draft, category: str) -> HttpResponse
         return _refused(request, f"{organism.display_name} has no file category called “{category[:60]}”.")
     try:
         selected = [
-            uploads.Selected(path, size) for path, size in json_bodies.selected_files(request.POST.get("files"))
+            extra_file_uploads.Selected(path, size)
+            for path, size in json_bodies.selected_files(request.POST.get("files"))
         ]
     except json_bodies.BadBody as exc:
         return _refused(request, exc)
-    records = uploads.add_files(draft, category, selected)
+    records = extra_file_uploads.add_files(draft, category, selected)
     if records is None:
         return closed(request, draft)
     # The browser lists files in the order it read them; the page lists them by path.
@@ -107,7 +108,9 @@ def prepare(request: HttpRequest, draft: Draft) -> HttpResponse:
         wanted = json_bodies.file_pks(request.POST.get("files"))
     except json_bodies.BadBody as exc:
         return _refused(request, exc, as_json=True)
-    files = uploads.prepare(signin.access_token(request), draft, wanted, fresh=request.POST.get("fresh") == "yes")
+    files = extra_file_uploads.prepare(
+        signin.access_token(request), draft, wanted, fresh=request.POST.get("fresh") == "yes"
+    )
     return JsonResponse({"files": [_target(f) for f in files]})
 
 
@@ -139,14 +142,14 @@ def file_row(request: HttpRequest, draft_id: object, file_pk: int) -> HttpRespon
 def file_done(request: HttpRequest, draft: Draft, file_pk: int) -> HttpResponse:
     upload = _file(draft, file_pk)
     try:
-        report = uploads.Finished(
+        report = extra_file_uploads.Finished(
             upload.pk,
             json_bodies.part_etags(request.POST.get("etags")),
             json_bodies.file_id(request.POST.get("fileId")),
         )
     except json_bodies.BadBody as exc:
         return _refused(request, exc)
-    now = uploads.mark_uploaded(signin.access_token(request), upload.draft, [report])
+    now = extra_file_uploads.mark_uploaded(signin.access_token(request), upload.draft, [report])
     if not now:
         return HttpResponse("")  # removed meanwhile: so is its row
     return _rows(request, upload.draft, now)
@@ -158,10 +161,12 @@ def file_done(request: HttpRequest, draft: Draft, file_pk: int) -> HttpResponse:
 def files_done(request: HttpRequest, draft: Draft) -> HttpResponse:
     """Many finished uploads at once (the browser batches its reports); answers with each file's row."""
     try:
-        reports = [uploads.Finished(*item) for item in json_bodies.finished_uploads(request.POST.get("reports"))]
+        reports = [
+            extra_file_uploads.Finished(*item) for item in json_bodies.finished_uploads(request.POST.get("reports"))
+        ]
     except json_bodies.BadBody as exc:
         return _refused(request, exc)
-    done = uploads.mark_uploaded(signin.access_token(request), draft, reports)
+    done = extra_file_uploads.mark_uploaded(signin.access_token(request), draft, reports)
     return _rows(request, draft, done, template=ROWS_OOB)
 
 
@@ -171,7 +176,7 @@ def files_done(request: HttpRequest, draft: Draft) -> HttpResponse:
 def file_failed(request: HttpRequest, draft: Draft, file_pk: int) -> HttpResponse:
     upload = _file(draft, file_pk)
     reason = request.POST.get("reason", "")[:1000].strip() or "The upload failed."
-    uploads.mark_failed(upload.draft, upload.pk, reason)
+    extra_file_uploads.mark_failed(upload.draft, upload.pk, reason)
     upload.refresh_from_db()
     return _rows(request, upload.draft, [upload])
 
@@ -181,7 +186,7 @@ def file_failed(request: HttpRequest, draft: Draft, file_pk: int) -> HttpRespons
 @open_draft
 def file_retry(request: HttpRequest, draft: Draft, file_pk: int) -> HttpResponse:
     upload = _file(draft, file_pk)
-    uploads.retry(upload.draft, upload.pk)
+    extra_file_uploads.retry(upload.draft, upload.pk)
     upload.refresh_from_db()
     return _rows(request, upload.draft, [upload])
 
@@ -192,7 +197,7 @@ def file_retry(request: HttpRequest, draft: Draft, file_pk: int) -> HttpResponse
 def file_remove(request: HttpRequest, draft: Draft, file_pk: int) -> HttpResponse:
     upload = _file(draft, file_pk)
     draft, category = upload.draft, upload.category
-    if not uploads.remove(draft, upload.pk):
+    if not extra_file_uploads.remove(draft, upload.pk):
         return closed(request, draft)
     return render(request, ROWS, _rows_context(draft, organism_or_404(draft.organism), [], {category}))
 
