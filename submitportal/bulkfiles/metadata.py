@@ -601,13 +601,7 @@ def _open_xlsx(path: Path, name: str, limits: Limits) -> MetadataTable:
     _, suffix = split_compression(name)
     try:
         if suffix is not None:
-            # openpyxl needs to seek, so a compressed workbook is unpacked to a temporary file first.
-            temporary = tempfile.NamedTemporaryFile(suffix=".xlsx")  # closed with the table
-            resources.append(temporary)
-            with open_decompressed(path, name, limits=limits) as stream:
-                shutil.copyfileobj(stream, temporary, 1024 * 1024)
-            temporary.flush()
-            path = Path(temporary.name)
+            path = _unpacked(path, name, limits, ".xlsx", resources)
         _check_workbook_parts(path, name, limits)
         try:
             # A file object, not a path: openpyxl refuses a path by its extension (an .xlsx named .xls).
@@ -671,6 +665,17 @@ class _Book:
         self.book.release_resources()
 
 
+def _unpacked(path: Path, name: str, limits: Limits, extension: str, resources: list) -> Path:
+    """A compressed workbook unpacked to a temporary file (workbook readers need to seek), which is
+    closed, and so deleted, with the table (`resources`)."""
+    temporary = tempfile.NamedTemporaryFile(suffix=extension)
+    resources.append(temporary)
+    with open_decompressed(path, name, limits=limits) as stream:
+        shutil.copyfileobj(stream, temporary, 1024 * 1024)
+    temporary.flush()
+    return Path(temporary.name)
+
+
 def _open_xls(path: Path, name: str, limits: Limits) -> MetadataTable:
     import xlrd
 
@@ -679,13 +684,8 @@ def _open_xls(path: Path, name: str, limits: Limits) -> MetadataTable:
     _, suffix = split_compression(name)
     try:
         if suffix is not None:
-            temporary = tempfile.NamedTemporaryFile(suffix=".xls")  # closed with the table
-            resources.append(temporary)
             bounded = dataclasses.replace(limits, max_bytes=min(limits.max_bytes, MAX_XLS_BYTES))
-            with open_decompressed(path, name, limits=bounded) as stream:
-                shutil.copyfileobj(stream, temporary, 1024 * 1024)
-            temporary.flush()
-            path = Path(temporary.name)
+            path = _unpacked(path, name, bounded, ".xls", resources)
         elif path.stat().st_size > MAX_XLS_BYTES:
             raise UnreadableFile(
                 f"“{short(name)}” is larger than {human_size(MAX_XLS_BYTES)}, the most the portal reads of an "
