@@ -350,3 +350,16 @@ def test_an_unknown_response_mode_is_an_invalid_request(loculus_sandbox: Running
     query = parse_qs(urlparse(response.headers["Location"]).query)
     assert query["error"] == ["invalid_request"]
     assert query["error_description"] == ["Invalid parameter: response_mode"]
+
+
+def test_fragment_mode_puts_the_code_after_the_hash(loculus_sandbox: RunningSandbox) -> None:
+    session = requests.Session()
+    verifier, challenge = pkce_pair()
+    form = start_login(session, loculus_sandbox, challenge, response_mode="fragment")
+    redirect = submit_login(session, loculus_sandbox, form, "testuser")
+    assert redirect.status_code == 302
+    location = urlparse(redirect.headers["Location"])
+    assert location.query == ""
+    fragment = parse_qs(location.fragment)
+    assert fragment["state"] == ["s-1"]
+    assert exchange(loculus_sandbox, fragment["code"][0], verifier).status_code == 200
