@@ -34,6 +34,9 @@ PUBLIC_CLIENT = "backend-client"
 SESSION_COOKIE = "KEYCLOAK_SESSION"
 CODE_LIFETIME = 60  # Keycloak's default access code lifespan
 LOGIN_FORM_LIFETIME = 1800
+# Keycloak's list, in its discovery order; the ``.jwt`` ones (JARM) wrap the answer in a signed ``response``.
+RESPONSE_MODES = ("query", "fragment", "form_post", "query.jwt", "fragment.jwt", "form_post.jwt", "jwt")
+JARM_LIFETIME = 60
 
 
 @dataclass
@@ -283,7 +286,7 @@ def create_oidc_app(provider: Provider) -> Flask:
                 "frontchannel_logout_supported": True,
                 "grant_types_supported": ["authorization_code", "refresh_token", "password"],
                 "response_types_supported": ["code"],
-                "response_modes_supported": ["query"],
+                "response_modes_supported": list(RESPONSE_MODES),
                 "subject_types_supported": ["public", "pairwise"],
                 "id_token_signing_alg_values_supported": ["RS256"],
                 "userinfo_signing_alg_values_supported": ["RS256", "none"],
@@ -328,10 +331,19 @@ def create_oidc_app(provider: Provider) -> Flask:
         assert redirect_uri is not None
         if params.get("response_type") != "code":
             return _redirect_with(redirect_uri, {"error": "unsupported_response_type", "state": params.get("state")})
-        method = params.get("code_challenge_method")
-        if method and method not in ("S256", "plain"):
+        if (params.get("response_mode") or "query") not in RESPONSE_MODES:
             return _redirect_with(
                 redirect_uri,
+                {
+                    "error": "invalid_request",
+                    "error_description": "Invalid parameter: response_mode",
+                    "state": params.get("state"),
+                },
+            )
+        method = params.get("code_challenge_method")
+        if method and method not in ("S256", "plain"):
+            return answer(
+                params,
                 {
                     "error": "invalid_request",
                     "error_description": "Invalid parameter: code challenge method is not supported.",
@@ -342,7 +354,7 @@ def create_oidc_app(provider: Provider) -> Flask:
         if session is not None and params.get("prompt") != "login":
             return _issue_code(params, session)
         if params.get("prompt") == "none":
-            return _redirect_with(redirect_uri, {"error": "login_required", "state": params.get("state")})
+            return answer(params, {"error": "login_required", "state": params.get("state")})
         tab_id = secrets.token_urlsafe(12)
         with provider.lock:
             provider.pending[tab_id] = PendingLogin(params)
@@ -382,10 +394,25 @@ def create_oidc_app(provider: Provider) -> Flask:
                 code_challenge_method=(params.get("code_challenge_method") or "plain") if challenge else None,
                 expires=time.time() + CODE_LIFETIME,
             )
-        return _redirect_with(
-            params["redirect_uri"],
-            {"state": params.get("state"), "session_state": session.sid, "iss": settings.issuer, "code": code},
+        return answer(
+            params, {"state": params.get("state"), "session_state": session.sid, "iss": settings.issuer, "code": code}
         )
+
+    def answer(params: dict[str, str], values: dict[str, str | None]) -> Response:
+        """Send an authorization response the way ``response_mode`` asks (OAuth 2.0 response modes, JARM)."""
+        mode = params.get("response_mode") or "query"
+        uri = params["redirect_uri"]
+        if mode.endswith("jwt"):
+            claims = {key: value for key, value in values.items() if value is not None}
+            claims.update(iss=settings.issuer, aud=params["client_id"], exp=int(time.time()) + JARM_LIFETIME)
+            values = {"response": provider.sign(claims)}
+            mode = "query" if mode == "jwt" else mode.removesuffix(".jwt")
+        if mode == "form_post":
+            return _form_post(uri, values)
+        if mode == "fragment":
+            fragment = urlencode({key: value for key, value in values.items() if value is not None})
+            return redirect(f"{uri}#{fragment}", code=302)
+        return _redirect_with(uri, values)
 
     @app.post(f"{OIDC_PATH}/token")
     def token() -> Response:
@@ -545,6 +572,26 @@ def _client_credentials() -> tuple[str, str | None]:
     if auth is not None and auth.type == "basic" and auth.username:
         return auth.username, auth.password
     return request.form.get("client_id", ""), request.form.get("client_secret")
+
+
+def _form_post(uri: str, params: dict[str, str | None]) -> Response:
+    """Keycloak's form_post page: hidden inputs posted by an onload handler, a button without JavaScript."""
+    inputs = "".join(
+        f'  <INPUT TYPE="HIDDEN" NAME="{html.escape(key)}" VALUE="{html.escape(value)}" />'
+        for key, value in params.items()
+        if value is not None
+    )
+    page = (
+        "<HTML>  <HEAD>    <TITLE>OIDC Form_Post Response</TITLE>  </HEAD>"
+        '  <BODY Onload="document.forms[0].submit()">'
+        f'    <FORM METHOD="POST" ACTION="{html.escape(uri)}">{inputs}'
+        "      <NOSCRIPT>        <P>JavaScript is disabled. We strongly recommend to enable it. "
+        "Click the button below to continue .</P>"
+        '        <INPUT name="continue" TYPE="SUBMIT" VALUE="CONTINUE" />      </NOSCRIPT>    </FORM>  </BODY></HTML>'
+    )
+    response = make_response(page, 200)
+    response.headers["Content-Type"] = "text/html"
+    return response
 
 
 def _redirect_with(uri: str, params: dict[str, str | None]) -> Response:

@@ -707,7 +707,7 @@ def _jackson_uuid(value: object) -> str:
     return value.lower()
 
 
-def _validate_filename(name: str, category: str) -> None:
+def _validate_filename(name: str, category: str, *, forbid_whitespace: bool) -> None:
     prefix = f"Invalid filename '{name}' in category '{category}': "
     if not name:
         raise Unprocessable(prefix + "Filenames may not be empty")
@@ -717,7 +717,9 @@ def _validate_filename(name: str, category: str) -> None:
         raise Unprocessable(prefix + 'Filenames may not contain forbidden characters (< > : " / \\ | ? *).')
     if any(ord(char) < 32 for char in name):
         raise Unprocessable(prefix + "Filenames may not contain ASCII control characters 0-31.")
-    if any(char in JAVA_WHITESPACE or char.isspace() for char in name):
+    # Whitespace came with the files.<category> columns (Loculus #6922); legacy backends accept it,
+    # though tabs and newlines still fall to the control-character rule above.
+    if forbid_whitespace and any(char in JAVA_WHITESPACE or char.isspace() for char in name):
         raise Unprocessable(prefix + "Filenames may not contain whitespace.")
 
 
@@ -725,12 +727,15 @@ def _unique_ids(categories: dict[str, list[FileRef]]) -> list[str]:
     return list(dict.fromkeys(ref.file_id for refs in categories.values() for ref in refs))
 
 
-def validate_files(files: FilesMap, organism: Organism, lookup: FileLookup) -> None:
-    """The validator chain of ``SubmissionIdFilesMappingPreconditionValidator``: each check over all entries."""
+def validate_files(files: FilesMap, organism: Organism, lookup: FileLookup, *, forbid_whitespace: bool = True) -> None:
+    """The validator chain of ``SubmissionIdFilesMappingPreconditionValidator``: each check over all entries.
+
+    ``forbid_whitespace`` is False for the legacy generation, whose file names may contain spaces.
+    """
     for categories in files.values():
         for category, refs in categories.items():
             for ref in refs:
-                _validate_filename(ref.name, category)
+                _validate_filename(ref.name, category, forbid_whitespace=forbid_whitespace)
     for categories in files.values():
         for category, refs in categories.items():
             duplicates = _duplicates(ref.name for ref in refs)
@@ -811,7 +816,7 @@ def validate_submission(upload: SubmitUpload, lookup: FileLookup) -> ValidatedSu
     legacy_files = parse_file_mapping(upload.file_mapping, organism) if legacy else None
     if legacy_files is not None:
         # Legacy backends validated the mapping before reading the metadata at all.
-        validate_files(legacy_files, organism, lookup)
+        validate_files(legacy_files, organism, lookup, forbid_whitespace=False)
 
     compression = detect_compression(upload.metadata_file, "Metadata file", METADATA_EXTENSIONS)
     with open_decompressed(upload.metadata_file, compression) as binary:

@@ -1,4 +1,4 @@
-"""The parts of the Loculus website a portal uses: ``/loculus-info`` and the group-creation page."""
+"""The parts of the Loculus website a portal uses: ``/loculus-info``, the metadata template, group creation."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 
 from flask import Flask, Response, request
 
+from sandbox import template
 from sandbox.organisms import COUNTRIES, public_organisms
 from sandbox.settings import RuntimeSettings
 from sandbox.state import Store
@@ -52,6 +53,21 @@ def create_website_app(settings: RuntimeSettings, store: Store | None = None) ->
         }
         response = Response(json.dumps(body), content_type="application/json")
         response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
+
+    @app.get("/<organism_key>/submission/template")
+    def metadata_template(organism_key: str) -> Response:
+        """``?format=revise`` for the revision template (else submit); ``?fileType=tsv|xlsx``, default tsv."""
+        organism = public_organisms().get(organism_key)
+        if organism is None:
+            return Response(status=404)
+        action = "revise" if request.args.get("format") == "revise" else "submit"
+        file_type = request.args.get("fileType", "").lower()
+        built = template.build(organism.website_schema(), action, file_type if file_type in ("tsv", "xlsx") else "tsv")
+        response = Response(built.body)
+        # Set after construction so Flask adds no charset, as Astro's Response does not.
+        response.headers["Content-Type"] = built.content_type
+        response.headers["Content-Disposition"] = f'attachment; filename="{built.filename}"'
         return response
 
     @app.get("/user/createGroup")

@@ -32,6 +32,18 @@ def test_discovery_names_the_realm_issuer_and_its_endpoints(loculus_sandbox: Run
     assert config["code_challenge_methods_supported"] == ["S256", "plain"]
 
 
+def test_discovery_lists_keycloaks_response_modes(loculus_sandbox: RunningSandbox) -> None:
+    assert discovery(loculus_sandbox)["response_modes_supported"] == [
+        "query",
+        "fragment",
+        "form_post",
+        "query.jwt",
+        "fragment.jwt",
+        "form_post.jwt",
+        "jwt",
+    ]
+
+
 def test_a_password_grant_gives_a_keycloak_shaped_access_token_verifiable_by_jwks(
     loculus_sandbox: RunningSandbox,
 ) -> None:
@@ -74,8 +86,11 @@ def pkce_pair() -> tuple[str, str]:
     return verifier, challenge
 
 
-def start_login(session: requests.Session, sb: RunningSandbox, challenge: str, nonce: str = "n-1") -> requests.Response:
+def start_login(
+    session: requests.Session, sb: RunningSandbox, challenge: str, nonce: str = "n-1", **extra: str
+) -> requests.Response:
     params = {
+        **extra,
         "client_id": "backend-client",
         "redirect_uri": REDIRECT,
         "response_type": "code",
@@ -135,7 +150,9 @@ def test_a_wrong_password_in_the_form_shows_keycloaks_message(loculus_sandbox: R
     session = requests.Session()
     form = start_login(session, loculus_sandbox, pkce_pair()[1])
     again = submit_login(session, loculus_sandbox, form, "wrong")
+    assert again.status_code == 401  # Keycloak's "invalid_user_credentials" re-renders the form with 401
     assert "Invalid username or password." in again.text
+    assert '<label for="password">Password</label>' in again.text
     assert "Location" not in again.headers
 
 
@@ -263,3 +280,86 @@ def test_the_token_lifetime_can_be_shortened_at_run_time(loculus_sandbox: Runnin
     tokens = loculus_sandbox.password_token("testuser", "testuser")
     assert tokens["expires_in"] == 5
     assert tokens["refresh_expires_in"] == 3600
+
+
+def form_post_fields(page: requests.Response) -> tuple[str, dict[str, str]]:
+    action = re.search(r'<FORM METHOD="POST" ACTION="([^"]+)">', page.text)
+    assert action is not None, page.text
+    fields = dict(re.findall(r'<INPUT TYPE="HIDDEN" NAME="([^"]+)" VALUE="([^"]*)" />', page.text))
+    return action.group(1), fields
+
+
+def exchange(sb: RunningSandbox, code: str, verifier: str) -> requests.Response:
+    data = {
+        "grant_type": "authorization_code",
+        "client_id": "backend-client",
+        "code": code,
+        "redirect_uri": REDIRECT,
+        "code_verifier": verifier,
+    }
+    return requests.post(sb.token_endpoint, data=data, timeout=TIMEOUT)
+
+
+def test_form_post_answers_with_a_page_that_posts_the_code_and_state(loculus_sandbox: RunningSandbox) -> None:
+    session = requests.Session()
+    verifier, challenge = pkce_pair()
+    form = start_login(session, loculus_sandbox, challenge, response_mode="form_post")
+    page = submit_login(session, loculus_sandbox, form, "testuser")
+    assert page.status_code == 200
+    assert "Location" not in page.headers
+    assert page.headers["Content-Type"] == "text/html"
+    assert "<TITLE>OIDC Form_Post Response</TITLE>" in page.text
+    assert '<BODY Onload="document.forms[0].submit()">' in page.text
+    action, fields = form_post_fields(page)
+    assert action == REDIRECT
+    assert fields["state"] == "s-1"
+    assert fields["iss"] == loculus_sandbox.issuer
+    assert exchange(loculus_sandbox, fields["code"], verifier).status_code == 200
+
+    # With the SSO cookie the form is skipped, and the answer is the same kind of page.
+    verifier, challenge = pkce_pair()
+    again = start_login(session, loculus_sandbox, challenge, response_mode="form_post")
+    assert again.status_code == 200
+    _, fields = form_post_fields(again)
+    assert exchange(loculus_sandbox, fields["code"], verifier).status_code == 200
+
+
+def test_form_post_also_carries_errors(loculus_sandbox: RunningSandbox) -> None:
+    page = start_login(requests.Session(), loculus_sandbox, pkce_pair()[1], response_mode="form_post", prompt="none")
+    assert page.status_code == 200
+    _, fields = form_post_fields(page)
+    assert fields == {"error": "login_required", "state": "s-1"}
+
+
+def test_form_post_jwt_wraps_the_answer_in_a_signed_response(loculus_sandbox: RunningSandbox) -> None:
+    session = requests.Session()
+    form = start_login(session, loculus_sandbox, pkce_pair()[1], response_mode="form_post.jwt")
+    _, fields = form_post_fields(submit_login(session, loculus_sandbox, form, "testuser"))
+    assert set(fields) == {"response"}
+    keys = jwt.PyJWKClient(f"{loculus_sandbox.issuer}/protocol/openid-connect/certs")
+    key = keys.get_signing_key_from_jwt(fields["response"]).key
+    claims = jwt.decode(fields["response"], key, algorithms=["RS256"], audience="backend-client")
+    assert claims["iss"] == loculus_sandbox.issuer
+    assert claims["state"] == "s-1"
+    assert claims["code"]
+
+
+def test_an_unknown_response_mode_is_an_invalid_request(loculus_sandbox: RunningSandbox) -> None:
+    response = start_login(requests.Session(), loculus_sandbox, pkce_pair()[1], response_mode="carrier_pigeon")
+    assert response.status_code == 302
+    query = parse_qs(urlparse(response.headers["Location"]).query)
+    assert query["error"] == ["invalid_request"]
+    assert query["error_description"] == ["Invalid parameter: response_mode"]
+
+
+def test_fragment_mode_puts_the_code_after_the_hash(loculus_sandbox: RunningSandbox) -> None:
+    session = requests.Session()
+    verifier, challenge = pkce_pair()
+    form = start_login(session, loculus_sandbox, challenge, response_mode="fragment")
+    redirect = submit_login(session, loculus_sandbox, form, "testuser")
+    assert redirect.status_code == 302
+    location = urlparse(redirect.headers["Location"])
+    assert location.query == ""
+    fragment = parse_qs(location.fragment)
+    assert fragment["state"] == ["s-1"]
+    assert exchange(loculus_sandbox, fragment["code"][0], verifier).status_code == 200

@@ -153,6 +153,15 @@ def test_in_legacy_files_columns_are_plain_metadata(legacy: Backend) -> None:
     assert entry["files"] == {}
 
 
+def test_in_legacy_file_names_may_contain_spaces(legacy: Backend) -> None:
+    # Loculus refused whitespace in file names only from the files.<category> change (#6922) on.
+    file_id = legacy.uploaded_file()
+    response = legacy.submit("ebola-sudan", *rows(1), files={"custom0": {"rawReads": [("my reads.fq", file_id)]}})
+    assert response.status_code == 200, response.text
+    entry = legacy.sandbox.submissions()[0]["entries"][0]
+    assert entry["files"] == {"rawReads": [{"fileId": file_id, "name": "my reads.fq"}]}
+
+
 def test_in_current_a_file_mapping_part_is_ignored(current: Backend) -> None:
     response = current.submit("ebola-sudan", *rows(1), file_mapping="{not even json")
     assert response.status_code == 200, response.text

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+
+import openpyxl
 import requests
 
 from sandbox.launcher import RunningSandbox
@@ -87,3 +90,85 @@ def test_the_group_creation_page_has_keycloak_free_instructions(loculus_sandbox:
 
 def test_the_home_page_says_what_this_is(loculus_sandbox: RunningSandbox) -> None:
     assert "Loculus sandbox" in requests.get(loculus_sandbox.website, timeout=TIMEOUT).text
+
+
+# --- /{organism}/submission/template (website pages/[organism]/submission/template/index.ts) ---------------
+
+EBOLA_TSV_COLUMNS = [
+    "id",
+    "sampleCollectionDate",
+    "geoLocCountry",
+    "geoLocAdmin1",
+    "specimenCollectorSampleId",
+    "hostNameScientific",
+    "sequencingInstrument",
+    "sequencingProtocol",
+    "authors",
+    "authorAffiliations",
+    "files.rawReads",
+]
+
+
+def get_template(sb: RunningSandbox, organism: str, **params: str) -> requests.Response:
+    return requests.get(f"{sb.website}/{organism}/submission/template", params=params, timeout=TIMEOUT)
+
+
+def test_the_template_is_a_tsv_header_row_by_default(loculus_sandbox: RunningSandbox) -> None:
+    response = get_template(loculus_sandbox, "ebola-sudan")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/tab-separated-values"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="Ebola_Sudan_metadata_template.tsv"'
+    assert response.text == "\t".join(EBOLA_TSV_COLUMNS) + "\n"
+
+
+def test_the_revision_template_leads_with_accession(loculus_sandbox: RunningSandbox) -> None:
+    response = get_template(loculus_sandbox, "cchf", format="revise", fileType="tsv")
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="Crimean-Congo_Hemorrhagic_Fever_Virus_metadata_revision_template.tsv"'
+    )
+    assert response.text.split("\n")[0].split("\t")[:4] == ["accession", "id", "fastaIds", "sampleCollectionDate"]
+
+
+def test_the_template_of_a_metadata_only_organism_has_a_column_per_file_category(
+    loculus_sandbox: RunningSandbox,
+) -> None:
+    columns = get_template(loculus_sandbox, "wastewater").text.rstrip("\n").split("\t")
+    assert columns[-2:] == ["files.rawReads", "files.qcReports"]
+
+
+def test_an_unknown_file_type_falls_back_to_tsv_and_an_unknown_organism_is_404(loculus_sandbox: RunningSandbox) -> None:
+    assert get_template(loculus_sandbox, "ebola-sudan", fileType="csv").text == "\t".join(EBOLA_TSV_COLUMNS) + "\n"
+    missing = get_template(loculus_sandbox, "unknownOrganism")
+    assert missing.status_code == 404
+    assert missing.content == b""
+
+
+def test_the_xlsx_template_has_data_lists_and_guidance_sheets(loculus_sandbox: RunningSandbox) -> None:
+    response = get_template(loculus_sandbox, "ebola-sudan", fileType="XLSX")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="Ebola_Sudan_metadata_template.xlsx"'
+    workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert workbook.sheetnames == ["Data", "_lists", "Guidance"]
+    data, lists, guidance = (workbook[name] for name in workbook.sheetnames)
+    assert [cell.value for cell in data[1]] == EBOLA_TSV_COLUMNS
+    assert data.freeze_panes == "A2"
+    assert data["A1"].comment.text.endswith("Required field")
+    assert lists.sheet_state == "hidden"
+    assert lists["A1"].value == "geoLocCountry"
+    assert lists["A2"].value is not None
+    [validation] = [v for v in data.data_validations.dataValidation if "C2:C100000" in str(v.sqref)]
+    assert validation.type == "list"
+    assert validation.errorStyle == "stop"
+    assert "MATCH(C$1,'_lists'!$1:$1,0)-1" in validation.formula1
+    assert [cell.value for cell in guidance[1]] == [
+        "Field name",
+        "Display name",
+        "Required",
+        "Definition",
+        "Guidance",
+        "Example",
+        "Allowed values",
+    ]
+    assert guidance["A2"].value == "id"
+    assert guidance["C2"].value == "Yes"
