@@ -39,14 +39,20 @@ from sandbox.problems import (
     Unprocessable,
     problem_body,
 )
+from sandbox.processing import MAX_KEPT_SEQUENCE_BYTES, read_sequences
 from sandbox.s3 import S3Storage
 from sandbox.settings import RuntimeSettings
 from sandbox.state import FileRecord, SequenceEntry, Store, utc_now
 from sandbox.submit_validation import (
     GENERATIONS,
+    SEQUENCE_EXTENSIONS,
+    FileRef,
     SubmitUpload,
     UploadedFile,
+    detect_compression,
+    open_decompressed,
     validate_data_use_terms,
+    validate_files,
     validate_submission,
 )
 from submitportal.splice_copy import can_splice, splice_to_file
@@ -54,6 +60,9 @@ from submitportal.splice_copy import can_splice, splice_to_file
 SPRING_ERROR_URI = "https://tools.ietf.org/html/rfc6750#section-3.1"
 STATUSES = ("RECEIVED", "IN_PROCESSING", "PROCESSED", "APPROVED_FOR_RELEASE")
 PROCESSING_RESULTS = ("NO_ISSUES", "HAS_WARNINGS", "HAS_ERRORS")
+APPROVAL_SCOPES = ("ALL", "WITHOUT_WARNINGS")
+DELETION_SCOPES = ("ALL", "PROCESSED_WITH_ERRORS", "PROCESSED_WITH_WARNINGS")
+DELETABLE = ("RECEIVED", "PROCESSED")
 COPY_CHUNK = 1 << 20
 SINK_CHUNK = 1 << 20
 SINK_IDLE_SECONDS = 120
@@ -184,7 +193,12 @@ def create_backend_app(
     app.config["MAX_FORM_MEMORY_SIZE"] = 64 * 1024 * 1024  # text fields only (e.g. a legacy fileMapping)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     submit_lock = threading.Lock()
-    initial = (settings.generation, settings.url_expiry_seconds, settings.token_lifetime)
+    initial = (
+        settings.generation,
+        settings.url_expiry_seconds,
+        settings.token_lifetime,
+        settings.processing_delay_seconds,
+    )
 
     def problem_response(status: int, detail: str | None, headers: dict[str, str] | None = None) -> Response:
         response = Response(
@@ -700,6 +714,13 @@ def create_backend_app(
         except BaseException:
             shutil.rmtree(directory, ignore_errors=True)
             raise
+        sequences: dict[str, str] = {}
+        if sequence_path is not None and sequence_path.stat().st_size <= MAX_KEPT_SEQUENCE_BYTES:
+            with open(sequence_path, "rb") as sequence_stream:
+                kept = UploadedFile(sequence_part.filename if sequence_part else None, sequence_stream)
+                compression = detect_compression(kept, "Sequence file", SEQUENCE_EXTENSIONS)
+                with open_decompressed(kept, compression) as binary:
+                    sequences = read_sequences(binary)
 
         with submit_lock:
             accessions = store.allocate_accessions(len(validated.entries))
@@ -723,6 +744,7 @@ def create_backend_app(
                         submitted_at=now,
                         metadata=entry.metadata,
                         files=files_json,
+                        sequences={fid: sequences[fid] for fid in entry.fasta_ids if fid in sequences},
                     )
                 )
                 response.append({"accession": accession, "version": 1, "submissionId": entry.submission_id})
@@ -820,6 +842,7 @@ def create_backend_app(
         page = parse_spring_int("page", page_raw) if page_raw not in (None, "") else None
         size = parse_spring_int("size", size_raw) if size_raw not in (None, "") else None
         organism = organism_or_400(organism_key, "getSequenceList")
+        store.advance(settings.processing_delay_seconds)
         with store.lock:
             if group_filter is not None:
                 require_groups_exist(group_filter)
@@ -831,10 +854,14 @@ def create_backend_app(
                 groups = {group.group_id for group in store.groups_of(current.username)}
             in_scope = [e for e in store.entries if e.organism == organism.key and e.group_id in groups]
         status_counts = {status: sum(1 for e in in_scope if e.status == status) for status in STATUSES}
-        result_counts = dict.fromkeys(PROCESSING_RESULTS, 0)  # nothing is processed in the sandbox
+        result_counts = dict.fromkeys(PROCESSING_RESULTS, 0)
+        for entry in in_scope:
+            if entry.processing_result is not None:
+                result_counts[entry.processing_result] += 1
         listed = [e for e in in_scope if statuses is None or e.status in statuses]
         if results is not None:
-            listed = [e for e in listed if e.status != "PROCESSED"]
+            # The result filter narrows only PROCESSED entries; the others pass through.
+            listed = [e for e in listed if e.status != "PROCESSED" or e.processing_result in results]
         listed.sort(key=lambda e: (e.accession, e.version))
         if page is not None and size is not None:
             listed = listed[page * size : page * size + size]
@@ -845,6 +872,243 @@ def create_backend_app(
                 "processingResultCounts": result_counts,
             }
         )
+
+    def json_body() -> dict[str, Any]:
+        body = request.get_json(force=True, silent=True)
+        if not isinstance(body, dict):
+            raise BadRequest("JSON parse error: the request body is not a JSON object.")
+        return body
+
+    def missing_creator_parameter(class_name: str, name: str) -> BadRequest:
+        # Jackson's message for a missing non-nullable Kotlin constructor parameter.
+        return BadRequest(
+            f"Instantiation of [simple type, class org.loculus.backend.api.{class_name}] value failed for JSON "
+            f"property {name} due to missing (therefore NULL) value for creator parameter {name} which is a "
+            "non-nullable type"
+        )
+
+    def scope_of(body: dict[str, Any], class_name: str, allowed: tuple[str, ...]) -> str:
+        scope = body.get("scope")
+        if scope is None:
+            raise missing_creator_parameter(class_name, "scope")
+        if scope not in allowed:
+            raise BadRequest(
+                f"JSON parse error: Cannot deserialize value of type `{class_name}Scope` from String "
+                f'"{scope}": not one of the values accepted for Enum class: [{", ".join(allowed)}]'
+            )
+        return str(scope)
+
+    def accession_versions(body: dict[str, Any]) -> list[tuple[str, int]] | None:
+        raw = body.get("accessionVersionsFilter")
+        if raw is None:
+            return None
+        if not isinstance(raw, list) or not all(
+            isinstance(item, dict) and isinstance(item.get("accession"), str) and isinstance(item.get("version"), int)
+            for item in raw
+        ):
+            raise BadRequest("JSON parse error: accessionVersionsFilter must be a list of {accession, version}.")
+        return [(item["accession"], item["version"]) for item in raw]
+
+    def body_group_ids(body: dict[str, Any], current: AuthenticatedUser) -> set[int]:
+        """The groups an action covers: ``groupIdsFilter`` (checked), else the caller's (all for a superuser)."""
+        raw = body.get("groupIdsFilter")
+        if raw is not None:
+            if not isinstance(raw, list) or not all(isinstance(gid, int) for gid in raw):
+                raise BadRequest("JSON parse error: groupIdsFilter must be a list of integers.")
+            require_groups_exist(raw)
+            require_member(raw, current)
+            return set(raw)
+        if current.is_super_user:
+            return set(store.groups)
+        return {group.group_id for group in store.groups_of(current.username)}
+
+    def existing(versions: list[tuple[str, int]]) -> list[SequenceEntry]:
+        missing = sorted({f"{acc}.{ver}" for acc, ver in versions if (acc, ver) not in store.by_version})
+        if missing:
+            raise Unprocessable(f"Accession versions {', '.join(missing)} do not exist")
+        return [store.by_version[key] for key in dict.fromkeys(versions)]
+
+    def require_organism(entries: list[SequenceEntry], organism: Organism) -> None:
+        others = [e.display for e in entries if e.organism != organism.key]
+        if others:
+            raise Unprocessable(
+                f"The following accession versions are not of organism {organism.key}: {', '.join(others)}"
+            )
+
+    def require_statuses(entries: list[SequenceEntry], allowed: tuple[str, ...]) -> None:
+        wrong = [f"{e.display} - {e.status}" for e in entries if e.status not in allowed]
+        if wrong:
+            raise Unprocessable(
+                f"Accession versions are not in one of the states [{', '.join(allowed)}]: {', '.join(wrong)}"
+            )
+
+    def require_members_of_entries(entries: list[SequenceEntry], current: AuthenticatedUser) -> None:
+        by_group: dict[int, list[str]] = {}
+        for entry in entries:
+            by_group.setdefault(entry.group_id, []).append(entry.display)
+        for group_id, displays in by_group.items():
+            try:
+                require_member([group_id], current)
+            except Forbidden as error:
+                raise Forbidden(f"{error.detail} Affected AccessionVersions: [{', '.join(displays)}]") from None
+
+    @app.post("/<organism_key>/approve-processed-data")
+    def approve_processed_data(organism_key: str) -> Response:
+        current = user()
+        body = json_body()
+        scope = scope_of(body, "AccessionVersionsFilterWithApprovalScope", APPROVAL_SCOPES)
+        versions = accession_versions(body)
+        submitters = body.get("submitterNamesFilter")
+        organism = organism_or_400(organism_key, "approveProcessedData")
+        store.advance(settings.processing_delay_seconds)
+        with store.lock:
+            groups = body_group_ids(body, current)
+            if versions is not None:
+                chosen = existing(versions)
+                require_organism(chosen, organism)
+                require_statuses(chosen, ("PROCESSED",))
+                with_errors = [e.display for e in chosen if e.processing_result == "HAS_ERRORS"]
+                if with_errors:
+                    raise Unprocessable(f"Accession versions have errors: {', '.join(with_errors)}")
+                require_members_of_entries(chosen, current)
+                candidates = chosen
+            else:
+                candidates = store.entries
+            wanted = ("NO_ISSUES",) if scope == "WITHOUT_WARNINGS" else ("NO_ISSUES", "HAS_WARNINGS")
+            approved = [
+                e
+                for e in candidates
+                if e.organism == organism.key
+                and e.group_id in groups
+                and e.processing_result in wanted
+                and (not submitters or e.submitter in submitters)
+            ]
+            for entry in approved:
+                entry.status = "APPROVED_FOR_RELEASE"
+        approved.sort(key=lambda e: (e.accession, e.version))
+        return json_response([{"accession": e.accession, "version": e.version} for e in approved])
+
+    @app.delete("/<organism_key>/delete-sequence-entry-versions")
+    def delete_sequence_entry_versions(organism_key: str) -> Response:
+        current = user()
+        body = json_body()
+        scope = scope_of(body, "AccessionVersionsFilterWithDeletionScope", DELETION_SCOPES)
+        versions = accession_versions(body)
+        organism = organism_or_400(organism_key, "deleteSequence")
+        store.advance(settings.processing_delay_seconds)
+        with store.lock:
+            groups = body_group_ids(body, current)
+            if versions is not None:
+                chosen = existing(versions)
+                require_members_of_entries(chosen, current)
+                require_statuses(chosen, DELETABLE)
+                require_organism(chosen, organism)
+                candidates = chosen
+            else:
+                candidates = store.entries
+            if scope == "ALL":
+                covered = [e for e in candidates if e.status in DELETABLE]
+            else:
+                result = "HAS_ERRORS" if scope == "PROCESSED_WITH_ERRORS" else "HAS_WARNINGS"
+                covered = [e for e in candidates if e.processing_result == result]
+            doomed = [e for e in covered if e.organism == organism.key and e.group_id in groups]
+            store.delete_entries(doomed)
+        doomed.sort(key=lambda e: (e.accession, e.version))
+        return json_response([{"accession": e.accession, "version": e.version} for e in doomed])
+
+    def editable_entry(accession: str, version: int, current: AuthenticatedUser) -> SequenceEntry:
+        entry = existing([(accession, version)])[0]
+        require_members_of_entries([entry], current)
+        return entry
+
+    @app.get("/<organism_key>/get-data-to-edit/<accession>/<version>")
+    def get_data_to_edit(organism_key: str, accession: str, version: str) -> Response:
+        current = user()
+        number = parse_spring_int("version", version)
+        organism = organism_or_400(organism_key, "getSequenceEntryVersionThatHasErrors")
+        store.advance(settings.processing_delay_seconds)
+        with store.lock:
+            entry = editable_entry(accession, number, current)
+            require_organism([entry], organism)
+            if entry.is_revocation:
+                raise Unprocessable(f"Accession version {entry.display} is a revocation.")
+            if entry.processed is None:
+                # The backend dereferences the missing processed data with `!!` (contract §5.2).
+                raise InternalError(None)
+            return json_response(
+                {
+                    "accession": entry.accession,
+                    "version": entry.version,
+                    "status": entry.status,
+                    "groupId": entry.group_id,
+                    "submissionId": entry.submission_id,
+                    "submittedData": entry.submitted_data(),
+                    "processedData": processed_data(entry, organism),
+                    "errors": entry.processed.errors,
+                    "warnings": entry.processed.warnings,
+                }
+            )
+
+    def processed_data(entry: SequenceEntry, organism: Organism) -> dict[str, Any]:
+        assert entry.processed is not None
+        # The sandbox does not align: the i-th submitted sequence stands for the i-th segment.
+        by_segment = dict(zip(organism.segments, entry.sequences.items(), strict=False))
+        return {
+            "metadata": dict(entry.processed.metadata),
+            "unalignedNucleotideSequences": {segment: seq for segment, (_, seq) in by_segment.items()},
+            "alignedNucleotideSequences": {segment: seq for segment, (_, seq) in by_segment.items()},
+            "nucleotideInsertions": {segment: [] for segment in by_segment},
+            "alignedAminoAcidSequences": {},
+            "aminoAcidInsertions": {},
+            "sequenceNameToFastaId": {segment: fasta_id for segment, (fasta_id, _) in by_segment.items()},
+            "files": entry.files,
+        }
+
+    @app.post("/<organism_key>/submit-edited-data")
+    def submit_edited_data(organism_key: str) -> Response:
+        current = user()
+        body = json_body()
+        for name in ("accession", "version", "data"):
+            if body.get(name) is None:
+                raise missing_creator_parameter("EditedSequenceEntryData", name)
+        data = body["data"]
+        if not isinstance(body["accession"], str) or not isinstance(body["version"], int) or not isinstance(data, dict):
+            raise BadRequest("JSON parse error: expected accession (string), version (integer) and data (object).")
+        metadata = data.get("metadata")
+        if not isinstance(metadata, dict):
+            raise missing_creator_parameter("OriginalData", "metadata")
+        sequences = data.get("unalignedNucleotideSequences") or {}
+        files = data.get("files")
+        organism = organism_or_400(organism_key, "submitEditedData")
+        store.advance(settings.processing_delay_seconds)
+        with store.lock:
+            entry = editable_entry(body["accession"], body["version"], current)
+            require_statuses([entry], ("PROCESSED",))
+            require_organism([entry], organism)
+        files_map = None
+        if files is not None:
+            files_map = {
+                entry.display: {
+                    category: [FileRef(str(ref.get("fileId")), str(ref.get("name"))) for ref in refs]
+                    for category, refs in files.items()
+                }
+            }
+            validate_files(files_map, organism, StoreFileLookup())
+            file_ids = [ref.file_id for refs in files_map[entry.display].values() for ref in refs]
+            for file_id, owner in StoreFileLookup().owner_groups(file_ids).items():
+                if owner != entry.group_id:
+                    raise Unprocessable(
+                        f"Accession version {entry.display} belongs to group {entry.group_id} but the attached "
+                        f"file {file_id} belongs to the group {owner}."
+                    )
+        with store.lock:
+            entry.metadata = {str(key): "" if value is None else str(value) for key, value in metadata.items()}
+            entry.sequences = {str(key): str(value) for key, value in sequences.items()}
+            entry.files = files
+            entry.processed = None
+            entry.status = "RECEIVED"
+            entry.received_at = time.time()
+        return Response("", status=204)
 
     # --- sandbox admin API (no auth; not part of Loculus) ------------------------------------------
 
@@ -872,7 +1136,12 @@ def create_backend_app(
         store.reset()
         sink_state.update(enabled=False, last=None)
         (store.state_dir / "sink-body.bin").unlink(missing_ok=True)
-        settings.generation, settings.url_expiry_seconds, settings.token_lifetime = initial
+        (
+            settings.generation,
+            settings.url_expiry_seconds,
+            settings.token_lifetime,
+            settings.processing_delay_seconds,
+        ) = initial
         faults.clear()
         if s3_faults is not None:
             s3_faults.clear()
@@ -898,6 +1167,11 @@ def create_backend_app(
                 if not isinstance(value, int) or value < 1:
                     raise BadRequest(f"{key} must be a positive integer")
                 setattr(settings, attribute, value)
+        if "processing_delay_seconds" in body:
+            delay = body["processing_delay_seconds"]
+            if isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0:
+                raise BadRequest("processing_delay_seconds must be a number of seconds, 0 or more")
+            settings.processing_delay_seconds = float(delay)
         return json_response(config_json())
 
     def config_json() -> dict[str, Any]:
@@ -905,6 +1179,7 @@ def create_backend_app(
             "generation": settings.generation,
             "url_expiry_seconds": settings.url_expiry_seconds,
             "token_lifetime": settings.token_lifetime,
+            "processing_delay_seconds": settings.processing_delay_seconds,
         }
 
     def fault_endpoints(name: str, injector: FaultInjector | None) -> None:

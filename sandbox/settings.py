@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass, field
 
 DEFAULT_URL_EXPIRY_SECONDS = 30 * 60  # the backend's PRESIGNED_URL_EXPIRY_SECONDS
+DEFAULT_PROCESSING_DELAY_SECONDS = 3.0
 
 
 @dataclass
@@ -14,6 +15,8 @@ class RuntimeSettings:
     generation: str = "current"
     token_lifetime: int = 36000
     url_expiry_seconds: int = DEFAULT_URL_EXPIRY_SECONDS
+    # Seconds from submit (or edit) to PROCESSED; the entry is IN_PROCESSING for the second half.
+    processing_delay_seconds: float = DEFAULT_PROCESSING_DELAY_SECONDS
     # Filled in once the servers listen.
     website_url: str = ""
     backend_url: str = ""

@@ -9,11 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sandbox.organisms import ORGANISMS
 from sandbox.people import Group, seed_groups
+from sandbox.processing import Processed, process_entry
 
 ACCESSION_PREFIX = "LOC_"
 # Loculus' base-34 alphabet leaves out I and O, which read like 1 and 0.
@@ -82,13 +85,44 @@ class SequenceEntry:
     is_revocation: bool = False
     metadata: dict[str, str] = field(default_factory=dict)
     files: dict[str, list[dict[str, str]]] | None = None
+    # Unaligned sequences keyed by FASTA ID, as submitted (empty when too large to keep).
+    sequences: dict[str, str] = field(default_factory=dict)
+    # When the entry (or its last edit) arrived, in epoch seconds: processing is timed from here.
+    received_at: float = field(default_factory=time.time)
+    processed: Processed | None = None
+
+    @property
+    def display(self) -> str:
+        return f"{self.accession}.{self.version}"
+
+    @property
+    def processing_result(self) -> str | None:
+        return self.processed.result if self.status == "PROCESSED" and self.processed else None
+
+    def advance(self, now: float, delay: float) -> None:
+        """RECEIVED → IN_PROCESSING (half-way through the delay) → PROCESSED (after it), lazily."""
+        if self.status not in ("RECEIVED", "IN_PROCESSING"):
+            return
+        elapsed = now - self.received_at
+        if elapsed >= delay:
+            self.processed = process_entry(ORGANISMS[self.organism], self.metadata, self.sequences)
+            self.status = "PROCESSED"
+        elif elapsed >= delay / 2:
+            self.status = "IN_PROCESSING"
+
+    def submitted_data(self) -> dict[str, Any]:
+        return {
+            "metadata": dict(self.metadata),
+            "unalignedNucleotideSequences": dict(self.sequences),
+            "files": self.files,
+        }
 
     def as_get_sequences_item(self) -> dict[str, Any]:
         return {
             "accession": self.accession,
             "version": self.version,
             "status": self.status,
-            "processingResult": None,
+            "processingResult": self.processing_result,
             "groupId": self.group_id,
             "submitter": self.submitter,
             "isRevocation": self.is_revocation,
@@ -110,6 +144,7 @@ class Store:
             self.groups: dict[int, Group] = seed_groups()
             self.files: dict[str, FileRecord] = {}
             self.entries: list[SequenceEntry] = []
+            self.by_version: dict[tuple[str, int], SequenceEntry] = {}
             self.submissions: list[dict[str, Any]] = []
             self.next_accession = 1
             self.next_group_id = max(self.groups) + 1
@@ -139,6 +174,27 @@ class Store:
         with self.lock:
             record["index"] = len(self.submissions)
             self.submissions.append(record)
-            self.entries.extend(entries)
+            self.add_entries(entries)
         path = Path(record["directory"]) / "record.json"
         path.write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
+
+    # Sequence entries ------------------------------------------------------------------------
+
+    def add_entries(self, entries: list[SequenceEntry]) -> None:
+        with self.lock:
+            self.entries.extend(entries)
+            self.by_version.update({(e.accession, e.version): e for e in entries})
+
+    def advance(self, delay: float) -> None:
+        """Move every unprocessed entry along as far as the processing delay allows."""
+        now = time.time()
+        with self.lock:
+            for entry in self.entries:
+                entry.advance(now, delay)
+
+    def delete_entries(self, doomed: list[SequenceEntry]) -> None:
+        with self.lock:
+            keys = {(e.accession, e.version) for e in doomed}
+            self.entries = [e for e in self.entries if (e.accession, e.version) not in keys]
+            for key in keys:
+                self.by_version.pop(key, None)
