@@ -985,6 +985,13 @@ def create_backend_app(
             ]
             for entry in approved:
                 entry.status = "APPROVED_FOR_RELEASE"
+        for entry in approved:
+            for refs in (entry.files or {}).values():
+                for ref in refs:
+                    try:
+                        storage.make_public(ref["fileId"])
+                    except ClientError as error:
+                        raise s3_problem(error) from None
         approved.sort(key=lambda e: (e.accession, e.version))
         return json_response([{"accession": e.accession, "version": e.version} for e in approved])
 

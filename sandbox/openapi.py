@@ -59,6 +59,21 @@ def _ok(schema: dict[str, Any] | None, description: str = "OK") -> dict[str, Any
     return {"200": {"description": description, "content": {"application/json": {"schema": schema}}}}
 
 
+def _json_operation(operation_id: str, body_schema: str) -> dict[str, Any]:
+    """A review action: a JSON body (described loosely, by its backend class name), bearer auth."""
+    return {
+        "tags": ["submission-controller"],
+        "operationId": operation_id,
+        "parameters": [ORGANISM_PARAMETER],
+        "requestBody": {
+            "content": {"application/json": {"schema": {"type": "object", "title": body_schema}}},
+            "required": True,
+        },
+        "responses": _ok({"type": "array", "items": {"type": "object"}}),
+        "security": BEARER,
+    }
+
+
 ORGANISM_PARAMETER = {
     "name": "organism",
     "in": "path",
@@ -263,6 +278,36 @@ def build_spec(server_url: str, generation: str) -> dict[str, Any]:
                     _query("size", {"type": "integer", "format": "int32"}),
                 ],
                 "responses": _ok({"$ref": "#/components/schemas/GetSequenceResponse"}),
+                "security": BEARER,
+            }
+        },
+        "/{organism}/approve-processed-data": {
+            "post": _json_operation("approveProcessedData", "AccessionVersionsFilterWithApprovalScope"),
+        },
+        "/{organism}/delete-sequence-entry-versions": {
+            "delete": _json_operation("deleteSequence", "AccessionVersionsFilterWithDeletionScope"),
+        },
+        "/{organism}/submit-edited-data": {
+            "post": {
+                **_json_operation("submitEditedData", "EditedSequenceEntryData"),
+                "responses": {"204": {"description": "No Content"}},
+            },
+        },
+        "/{organism}/get-data-to-edit/{accession}/{version}": {
+            "get": {
+                "tags": ["submission-controller"],
+                "operationId": "getSequenceEntryVersionThatHasErrors",
+                "parameters": [
+                    ORGANISM_PARAMETER,
+                    {"name": "accession", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {
+                        "name": "version",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "integer", "format": "int64"},
+                    },
+                ],
+                "responses": _ok({"type": "object"}),
                 "security": BEARER,
             }
         },

@@ -227,6 +227,16 @@ class S3Storage:
                 "CompleteMultipartUpload",
             )
 
+    def make_public(self, file_id: str) -> None:
+        """What approval does to a released entry's files (contract §5.4): the tag ``public=true``."""
+        self.client.put_object_tagging(
+            Bucket=BUCKET, Key=self.key(file_id), Tagging={"TagSet": [{"Key": "public", "Value": "true"}]}
+        )
+
+    def is_public(self, file_id: str) -> bool:
+        tags = self.client.get_object_tagging(Bucket=BUCKET, Key=self.key(file_id))["TagSet"]
+        return {"Key": "public", "Value": "true"} in tags
+
     def size(self, file_id: str) -> int | None:
         try:
             response: dict[str, Any] = self.client.head_object(Bucket=BUCKET, Key=self.key(file_id))

@@ -44,17 +44,22 @@ def test_api_docs_list_the_paths_a_portal_uses(loculus_sandbox: RunningSandbox) 
         "/files/complete-multipart-upload",
         "/{organism}/submit",
         "/{organism}/get-sequences",
+        "/{organism}/approve-processed-data",
+        "/{organism}/delete-sequence-entry-versions",
+        "/{organism}/get-data-to-edit/{accession}/{version}",
+        "/{organism}/submit-edited-data",
     ):
         assert path in paths
 
 
 def test_reset_restores_the_start_up_settings(loculus_sandbox: RunningSandbox) -> None:
-    loculus_sandbox.configure(generation="legacy", url_expiry_seconds=5, token_lifetime=7)
+    loculus_sandbox.configure(generation="legacy", url_expiry_seconds=5, token_lifetime=7, processing_delay_seconds=0)
     loculus_sandbox.reset()
     assert loculus_sandbox.admin("GET", "config") == {
         "generation": "current",
         "url_expiry_seconds": 1800,
         "token_lifetime": 36000,
+        "processing_delay_seconds": 3.0,
     }
 
 

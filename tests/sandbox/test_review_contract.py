@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import requests
 
+from sandbox.s3 import BUCKET, s3_client
 from tests.sandbox.helpers import TIMEOUT, Backend, assert_problem, fasta, tsv
 
 HEADER = ["id", "sampleCollectionDate", "geoLocCountry"]
@@ -404,3 +405,25 @@ def test_submit_edited_data_checks_existence_membership_organism_and_files(at_on
     files = {"rawReads": [{"fileId": own_file, "name": "r.fq"}]}
     assert send(at_once, "POST", path, edited(files)).status_code == 204
     assert edit_data(at_once, accession).json()["submittedData"]["files"] == files
+
+
+def test_approve_restricts_to_the_named_submitters(at_once: Backend) -> None:
+    (accession,) = submit(at_once, [["a", "2024-03-18", "Uganda"]])
+    body = {"scope": "ALL", "submitterNamesFilter": ["someone-else"]}
+    assert send(at_once, "POST", "/ebola-sudan/approve-processed-data", body).json() == []
+    body["submitterNamesFilter"] = ["testuser"]
+    assert send(at_once, "POST", "/ebola-sudan/approve-processed-data", body).json() == versions(accession)
+
+
+def test_approving_an_entry_with_extra_files_makes_them_public(at_once: Backend) -> None:
+    file_id = at_once.uploaded_file()
+    metadata = tsv(HEADER, ["a", "2024-03-18", "Uganda"])
+    files = {"a": {"rawReads": [("reads.fq", file_id)]}}
+    response = at_once.submit("ebola-sudan", metadata, fasta(("a", "ACGT")), files=files)
+    assert response.status_code == 200, response.text
+    bucket = s3_client(at_once.sandbox.s3_direct)
+    assert bucket.get_object_tagging(Bucket=BUCKET, Key=f"files/{file_id}")["TagSet"] == []
+    approved = send(at_once, "POST", "/ebola-sudan/approve-processed-data", {"scope": "ALL"})
+    assert approved.status_code == 200, approved.text
+    tags = bucket.get_object_tagging(Bucket=BUCKET, Key=f"files/{file_id}")["TagSet"]
+    assert tags == [{"Key": "public", "Value": "true"}]
