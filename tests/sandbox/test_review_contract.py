@@ -61,12 +61,12 @@ def edit_data(backend: Backend, accession: str, username: str = "testuser") -> r
 
 
 def test_entries_move_from_received_through_in_processing_to_processed(current: Backend) -> None:
-    current.sandbox.configure(processing_delay_seconds=2)
+    current.sandbox.configure(processing_delay_seconds=3)
     (accession,) = submit(current, [["s1", "2024-03-18", "Uganda"]])
     assert by_accession(sequences_page(current))[accession]["status"] == "RECEIVED"
-    time.sleep(1.2)
+    time.sleep(1.7)  # IN_PROCESSING from 1.5 s to 3 s
     assert by_accession(sequences_page(current))[accession]["status"] == "IN_PROCESSING"
-    time.sleep(1.0)
+    time.sleep(1.5)
     entry = by_accession(sequences_page(current))[accession]
     assert (entry["status"], entry["processingResult"]) == ("PROCESSED", "NO_ISSUES")
 
