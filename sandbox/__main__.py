@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.people import MAX_EXTRA_USERS, add_extra_users
+from sandbox.settings import DEFAULT_PROCESSING_DELAY_SECONDS
 
 HOST_DEFAULT = "127.0.0.1"
 
@@ -37,6 +38,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--portal-origin", default=env_default("portal_origin", "http://127.0.0.1:8000"))
     parser.add_argument("--generation", choices=["current", "legacy"], default=env_default("generation", "current"))
     parser.add_argument("--token-lifetime", type=int, default=int(env_default("token_lifetime", 36000)))
+    parser.add_argument(
+        "--processing-delay",
+        type=float,
+        default=float(env_default("processing_delay", DEFAULT_PROCESSING_DELAY_SECONDS)),
+        help="seconds from submit (or edit) to PROCESSED; 0 = at once",
+    )
     parser.add_argument("--s3", choices=["moto", "ministack"], default=env_default("s3", "moto"))
     parser.add_argument(
         "--s3-proxy",
@@ -88,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         portal_origin=args.portal_origin.rstrip("/"),
         generation=args.generation,
         token_lifetime=args.token_lifetime,
+        processing_delay_seconds=max(0.0, args.processing_delay),
     )
     running: list[Any] = []
 

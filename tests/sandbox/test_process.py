@@ -79,3 +79,14 @@ def test_without_the_option_there_are_no_extra_users() -> None:
             running.access_token("loaduser001")
     finally:
         running.stop()
+
+
+def test_the_processing_delay_can_be_set_at_start_and_reset_keeps_it() -> None:
+    running = start_sandbox(PORTAL_ORIGIN, extra_args=["--processing-delay", "0"])
+    try:
+        assert running.admin("GET", "config")["processing_delay_seconds"] == 0.0
+        running.configure(processing_delay_seconds=9)
+        running.reset()
+        assert running.admin("GET", "config")["processing_delay_seconds"] == 0.0
+    finally:
+        running.stop()
