@@ -962,7 +962,6 @@ def create_backend_app(
         organism = organism_or_400(organism_key, "approveProcessedData")
         store.advance(settings.processing_delay_seconds)
         with store.lock:
-            groups = body_group_ids(body, current)
             if versions is not None:
                 chosen = existing(versions)
                 require_organism(chosen, organism)
@@ -974,6 +973,7 @@ def create_backend_app(
                 candidates = chosen
             else:
                 candidates = store.entries
+            groups = body_group_ids(body, current)  # checked after the entries, as the backend does
             wanted = ("NO_ISSUES",) if scope == "WITHOUT_WARNINGS" else ("NO_ISSUES", "HAS_WARNINGS")
             approved = [
                 e
@@ -981,7 +981,7 @@ def create_backend_app(
                 if e.organism == organism.key
                 and e.group_id in groups
                 and e.processing_result in wanted
-                and (not submitters or e.submitter in submitters)
+                and (submitters is None or e.submitter in submitters)
             ]
             for entry in approved:
                 entry.status = "APPROVED_FOR_RELEASE"
@@ -1004,7 +1004,6 @@ def create_backend_app(
         organism = organism_or_400(organism_key, "deleteSequence")
         store.advance(settings.processing_delay_seconds)
         with store.lock:
-            groups = body_group_ids(body, current)
             if versions is not None:
                 chosen = existing(versions)
                 require_members_of_entries(chosen, current)
@@ -1013,6 +1012,7 @@ def create_backend_app(
                 candidates = chosen
             else:
                 candidates = store.entries
+            groups = body_group_ids(body, current)  # checked after the entries, as the backend does
             if scope == "ALL":
                 covered = [e for e in candidates if e.status in DELETABLE]
             else:
@@ -1062,8 +1062,9 @@ def create_backend_app(
         by_segment = dict(zip(organism.segments, entry.sequences.items(), strict=False))
         return {
             "metadata": dict(entry.processed.metadata),
-            "unalignedNucleotideSequences": {segment: seq for segment, (_, seq) in by_segment.items()},
-            "alignedNucleotideSequences": {segment: seq for segment, (_, seq) in by_segment.items()},
+            # The backend upper-cases processed sequences before storing them.
+            "unalignedNucleotideSequences": {segment: seq.upper() for segment, (_, seq) in by_segment.items()},
+            "alignedNucleotideSequences": {segment: seq.upper() for segment, (_, seq) in by_segment.items()},
             "nucleotideInsertions": {segment: [] for segment in by_segment},
             "alignedAminoAcidSequences": {},
             "aminoAcidInsertions": {},

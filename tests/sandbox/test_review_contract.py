@@ -298,7 +298,7 @@ def test_delete_refuses_unknown_foreign_and_released_entries(at_once: Backend) -
 
 
 def test_get_data_to_edit_returns_submitted_and_processed_data(at_once: Backend) -> None:
-    (accession,) = submit(at_once, [["s1", "2024-03", "Uganda", "ACGTN"]])
+    (accession,) = submit(at_once, [["s1", "2024-03", "Uganda", "acgtN"]])
     response = edit_data(at_once, accession)
     assert response.status_code == 200, response.text
     body = response.json()
@@ -310,8 +310,8 @@ def test_get_data_to_edit_returns_submitted_and_processed_data(at_once: Backend)
         "s1",
     )
     assert body["submittedData"]["metadata"] == {"sampleCollectionDate": "2024-03", "geoLocCountry": "Uganda"}
-    assert body["submittedData"]["unalignedNucleotideSequences"] == {"s1": "ACGTN"}
-    assert body["processedData"]["unalignedNucleotideSequences"] == {"main": "ACGTN"}
+    assert body["submittedData"]["unalignedNucleotideSequences"] == {"s1": "acgtN"}
+    assert body["processedData"]["unalignedNucleotideSequences"] == {"main": "ACGTN"}  # upper-cased
     assert body["processedData"]["sequenceNameToFastaId"] == {"main": "s1"}
     assert body["errors"] == []
     assert len(body["warnings"]) == 1
@@ -409,7 +409,9 @@ def test_submit_edited_data_checks_existence_membership_organism_and_files(at_on
 
 def test_approve_restricts_to_the_named_submitters(at_once: Backend) -> None:
     (accession,) = submit(at_once, [["a", "2024-03-18", "Uganda"]])
-    body = {"scope": "ALL", "submitterNamesFilter": ["someone-else"]}
+    body: dict[str, Any] = {"scope": "ALL", "submitterNamesFilter": ["someone-else"]}
+    assert send(at_once, "POST", "/ebola-sudan/approve-processed-data", body).json() == []
+    body["submitterNamesFilter"] = []  # an empty filter matches nobody
     assert send(at_once, "POST", "/ebola-sudan/approve-processed-data", body).json() == []
     body["submitterNamesFilter"] = ["testuser"]
     assert send(at_once, "POST", "/ebola-sudan/approve-processed-data", body).json() == versions(accession)
@@ -427,3 +429,24 @@ def test_approving_an_entry_with_extra_files_makes_them_public(at_once: Backend)
     assert approved.status_code == 200, approved.text
     tags = bucket.get_object_tagging(Bucket=BUCKET, Key=f"files/{file_id}")["TagSet"]
     assert tags == [{"Key": "public", "Value": "true"}]
+
+
+def test_the_group_filter_of_approve_and_delete_narrows_and_is_checked(at_once: Backend) -> None:
+    (in_one,) = submit(at_once, [["a", "2024-03-18", "Uganda"]], group_id=1)
+    (in_two,) = submit(at_once, [["b", "2024-03-18", "Uganda"]], group_id=2)
+    approve, delete = "/ebola-sudan/approve-processed-data", "/ebola-sudan/delete-sequence-entry-versions"
+    assert_problem(
+        send(at_once, "POST", approve, {"scope": "ALL", "groupIdsFilter": [999]}),
+        404,
+        "Not Found",
+        "Group(s) 999 do(es) not exist.",
+    )
+    assert_problem(
+        send(at_once, "DELETE", delete, {"scope": "ALL", "groupIdsFilter": [3]}),
+        403,
+        "Forbidden",
+        "User testuser is not a member of group(s) 3. Action not allowed.",
+    )
+    assert send(at_once, "POST", approve, {"scope": "ALL", "groupIdsFilter": [2]}).json() == versions(in_two)
+    assert send(at_once, "DELETE", delete, {"scope": "ALL", "groupIdsFilter": [1]}).json() == versions(in_one)
+    assert [e["status"] for e in sequences_page(at_once)["sequenceEntries"]] == ["APPROVED_FOR_RELEASE"]
