@@ -393,6 +393,25 @@ def test_submit_edited_data_checks_existence_membership_organism_and_files(at_on
         "unknownCategory is not part of the configured submission categories",
         exact=False,
     )
+    missing_id = "2ea137d0-8773-4e0a-a9aa-5591de12ff23"
+    nothing_there = send(at_once, "POST", path, edited({"rawReads": [{"fileId": missing_id, "name": "r.fq"}]}))
+    assert_problem(nothing_there, 422, "Unprocessable Entity", "not exist", exact=False)
+    assert missing_id in nothing_there.json()["detail"]
+    never_uploaded = at_once.requested_file()
+    assert_problem(
+        send(at_once, "POST", path, edited({"rawReads": [{"fileId": never_uploaded, "name": "r.fq"}]})),
+        422,
+        "Unprocessable Entity",
+        "No file uploaded for file ID",
+        exact=False,
+    )
+    assert_problem(
+        send(at_once, "POST", path, edited({"rawReads": [{"fileId": missing_id, "name": "a.fq"}] * 2})),
+        422,
+        "Unprocessable Entity",
+        "duplicate file names",
+        exact=False,
+    )
     foreign_file = at_once.uploaded_file(group_id=3, username="otheruser")
     assert_problem(
         send(at_once, "POST", path, edited({"rawReads": [{"fileId": foreign_file, "name": "r.fq"}]})),
@@ -450,3 +469,11 @@ def test_the_group_filter_of_approve_and_delete_narrows_and_is_checked(at_once: 
     assert send(at_once, "POST", approve, {"scope": "ALL", "groupIdsFilter": [2]}).json() == versions(in_two)
     assert send(at_once, "DELETE", delete, {"scope": "ALL", "groupIdsFilter": [1]}).json() == versions(in_one)
     assert [e["status"] for e in sequences_page(at_once)["sequenceEntries"]] == ["APPROVED_FOR_RELEASE"]
+
+
+def test_get_data_to_edit_of_an_unprocessed_entry_fails_as_the_backend_does(current: Backend) -> None:
+    current.sandbox.configure(processing_delay_seconds=600)
+    (accession,) = submit(current, [["s1", "2024-03-18", "Uganda"]])
+    response = edit_data(current, accession)
+    assert response.status_code == 500, response.text
+    assert response.json()["title"] == "Internal Server Error"
