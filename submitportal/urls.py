@@ -1,6 +1,6 @@
 from django.urls import path
 
-from submitportal.views import bulk, draft_pages, drafts, extra_file_uploads, pages, signin, submission
+from submitportal.views import bulk, drafts, extra_file_uploads, pages, review, signin, submission
 
 # Django takes it from the root URLconf: a URLconf that replaces this one re-exports it (tests/error_urls.py).
 handler500 = pages.server_error
@@ -23,10 +23,13 @@ urlpatterns = [
     path("drafts/<uuid:draft_id>/file/<int:file_pk>/failed", extra_file_uploads.file_failed, name="file-failed"),
     path("drafts/<uuid:draft_id>/file/<int:file_pk>/retry", extra_file_uploads.file_retry, name="file-retry"),
     path("drafts/<uuid:draft_id>/file/<int:file_pk>/remove", extra_file_uploads.file_remove, name="file-remove"),
+    path("<slug:organism>/submission/review/", review.review_chosen, name="review"),
+    path("<slug:organism>/submission/<int:group_id>/review/", review.review_group, name="review-group"),
+    path("<slug:organism>/submission/<int:group_id>/review/action", review.review_action, name="review-action"),
     path("<slug:organism>/submission/", submission.organism_submission, name="organism-submission"),
     path("<slug:organism>/submission/bulk/", bulk.new_bulk, name="bulk-new"),
     path("<slug:organism>/submission/bulk/<uuid:draft_id>/", bulk.bulk_form, name="bulk-form"),
-    path("<slug:organism>/submission/bulk/<uuid:draft_id>/result", draft_pages.result, name="bulk-result"),
+    path("<slug:organism>/submission/bulk/<uuid:draft_id>/result", review.result, name="bulk-result"),
     path(
         "<slug:organism>/submission/bulk/<uuid:draft_id>/accessions.tsv", bulk.bulk_result_tsv, name="bulk-result-tsv"
     ),
@@ -36,5 +39,5 @@ urlpatterns = [
     path("<slug:organism>/submission/form/", submission.new_entry, name="entry-new"),
     path("<slug:organism>/submission/form/<uuid:draft_id>/", submission.entry_form, name="entry-form"),
     path("drafts/<uuid:draft_id>/group", submission.draft_group, name="draft-group"),
-    path("<slug:organism>/submission/form/<uuid:draft_id>/result", draft_pages.result, name="entry-result"),
+    path("<slug:organism>/submission/form/<uuid:draft_id>/result", review.result, name="entry-result"),
 ]

@@ -564,15 +564,22 @@ def get_sequences(
     *,
     group_ids: Iterable[int] = (),
     statuses: Iterable[str] = (),
+    processing_results: Iterable[str] = (),
     page: int | None = None,
     size: int | None = None,
 ) -> SequencesPage:
-    """GET /{organism}/get-sequences: the user's entries (all versions), with total counts."""
+    """GET /{organism}/get-sequences: the user's entries (all versions), with total counts.
+
+    `processing_results` (NO_ISSUES, HAS_WARNINGS, HAS_ERRORS) narrows only the PROCESSED ones; the
+    counts are always the totals of the groups, whatever the other filters (contract §5.1).
+    """
     params: dict[str, Any] = {}
     if group_ids:
         params["groupIdsFilter"] = ",".join(str(g) for g in group_ids)
     if statuses:
         params["statusesFilter"] = ",".join(statuses)
+    if processing_results:
+        params["processingResultFilter"] = ",".join(processing_results)
     if page is not None and size is not None:
         params["page"] = page
         params["size"] = size
@@ -600,6 +607,118 @@ def get_sequences(
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise _unexpected(response, f"/{organism}/get-sequences") from exc
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """One processing error or warning: the fields it is about (submitted and processed names) and why."""
+
+    unprocessed_fields: tuple[str, ...]
+    processed_fields: tuple[str, ...]
+    message: str
+
+
+@dataclass(frozen=True)
+class ReviewDetails:
+    """What the review page shows of a processed entry (from get-data-to-edit's processed half)."""
+
+    accession: str
+    version: int
+    metadata: Mapping[str, Any]
+    files: Mapping[str, tuple[str, ...]]  # category -> file names
+    errors: tuple[Annotation, ...]
+    warnings: tuple[Annotation, ...]
+
+
+def annotations(raw: Any) -> tuple[Annotation, ...]:
+    """The backend's `errors` or `warnings` list (null allowed) as Annotations."""
+    return tuple(
+        Annotation(
+            unprocessed_fields=tuple(str(f["name"]) for f in item.get("unprocessedFields") or ()),
+            processed_fields=tuple(str(f["name"]) for f in item.get("processedFields") or ()),
+            message=str(item.get("message", "")),
+        )
+        for item in raw or ()
+    )
+
+
+def review_details(token: str, organism: str, accession: str, version: int) -> ReviewDetails:
+    """GET /{organism}/get-data-to-edit/{accession}/{version}, the processed half (PROCESSED entries only:
+    the backend answers 500 for one not yet processed, contract §5.2)."""
+    path = f"/{organism}/get-data-to-edit/{accession}/{version}"
+    response = _call("GET", path, token=token)
+    body = _json(response)
+    try:
+        processed = body.get("processedData") or {}
+        files = {
+            str(category): tuple(str(item["name"]) for item in items or ())
+            for category, items in (processed.get("files") or {}).items()
+        }
+        return ReviewDetails(
+            accession=str(body["accession"]),
+            version=int(body["version"]),
+            metadata=dict(processed.get("metadata") or {}),
+            files=files,
+            errors=annotations(body.get("errors")),
+            warnings=annotations(body.get("warnings")),
+        )
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise _unexpected(response, path) from exc
+
+
+def _accession_versions(entries: Iterable[tuple[str, int]] | None) -> list[dict[str, Any]] | None:
+    return None if entries is None else [{"accession": a, "version": v} for a, v in entries]
+
+
+def _accession_version_list(response: requests.Response, path: str) -> list[tuple[str, int]]:
+    body = _json(response)
+    try:
+        return [(str(item["accession"]), int(item["version"])) for item in body]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _unexpected(response, path) from exc
+
+
+def approve_processed_data(
+    token: str,
+    organism: str,
+    *,
+    accession_versions: Iterable[tuple[str, int]] | None = None,
+    group_ids: Iterable[int] | None = None,
+    scope: str = "ALL",
+) -> list[tuple[str, int]]:
+    """POST /{organism}/approve-processed-data: release processed entries without errors; the approved ones.
+
+    With `accession_versions`, every one must be PROCESSED without errors, or nothing is approved (422).
+    `scope` ALL approves those with warnings too, WITHOUT_WARNINGS skips them (contract §5.4).
+    """
+    path = f"/{organism}/approve-processed-data"
+    body = {
+        "accessionVersionsFilter": _accession_versions(accession_versions),
+        "groupIdsFilter": None if group_ids is None else list(group_ids),
+        "scope": scope,
+    }
+    return _accession_version_list(_call("POST", path, token=token, json_body=body), path)
+
+
+def delete_sequence_entry_versions(
+    token: str,
+    organism: str,
+    *,
+    accession_versions: Iterable[tuple[str, int]] | None = None,
+    group_ids: Iterable[int] | None = None,
+    scope: str = "ALL",
+) -> list[tuple[str, int]]:
+    """DELETE /{organism}/delete-sequence-entry-versions: discard unreleased entries; the discarded ones.
+
+    `scope` ALL (RECEIVED and PROCESSED), PROCESSED_WITH_ERRORS or PROCESSED_WITH_WARNINGS (contract §5.5).
+    """
+    path = f"/{organism}/delete-sequence-entry-versions"
+    body = {
+        "accessionVersionsFilter": _accession_versions(accession_versions),
+        "groupIdsFilter": None if group_ids is None else list(group_ids),
+        "scope": scope,
+    }
+    return _accession_version_list(_call("DELETE", path, token=token, json_body=body), path)
 
 
 def get_api_docs() -> dict[str, Any]:

@@ -48,6 +48,11 @@ class Organism:
     files_enabled: bool
     file_categories: tuple[FileCategory, ...]
     metadata_template: tuple[str, ...] = ()
+    # Every metadata field's display name (schema.metadata), processed-only fields included.
+    display_names: tuple[tuple[str, str], ...] = ()
+
+    def display_name_of(self, name: str) -> str:
+        return next((display for field, display in self.display_names if field == name), name)
 
     @property
     def is_multi_segment(self) -> bool:
@@ -128,4 +133,9 @@ def parse_organism(key: str, raw: dict[str, Any]) -> Organism:
         files_enabled=bool(files.get("enabled")) and bool(categories),
         file_categories=categories if files.get("enabled") else (),
         metadata_template=tuple(as_text(n) for n in schema.get("metadataTemplate") or []),
+        display_names=tuple(
+            (as_text(m.get("name")), as_text(m.get("displayName")) or as_text(m.get("name")))
+            for m in schema.get("metadata") or []
+            if isinstance(m, dict) and m.get("name")
+        ),
     )

@@ -13,11 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
 
 from submitportal import drafts, extra_file_uploads, forms, signin, single_entry
 from submitportal.loculus import client, instance, schema, website
@@ -199,24 +197,3 @@ def page_context(
         "unclear": drafts.is_unclear(draft),
         **extra,
     }
-
-
-@login_required
-@require_GET
-def result(request: HttpRequest, organism: str, draft_id: object) -> HttpResponse:
-    """What Loculus answered to a draft's submit, either kind: its entries' accessions, its files, what next."""
-    chosen_organism = organism_or_404(organism)
-    draft = draft_or_404(request, draft_id, organism)
-    if draft.status != Draft.Status.SUBMITTED or not draft.result:
-        return redirect(draft_url(draft))
-    entries = draft.result.get("entries", [])
-    ctx = {
-        "loculus": instance.get_instance(),
-        "organism": chosen_organism,
-        "draft": draft,
-        "entries": entries[:RESULT_SHOWN],
-        "entry_count": len(entries),
-        "files": list(draft.extra_files.all()[:RESULT_SHOWN]),
-        "review_url": website.review_url(organism, draft.result.get("groupId")),
-    }
-    return render(request, "submitportal/entry_result.html", ctx)

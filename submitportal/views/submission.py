@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from submitportal import drafts, extra_file_uploads, form_stash, forms, signin, single_entry, submission_parts, submit
 from submitportal.loculus import client, instance, schema, website
 from submitportal.models import Draft, GroupChoice
+from submitportal.views import review
 from submitportal.views.draft_pages import (
     chosen_group,
     draft_page,
@@ -61,6 +62,7 @@ def organism_submission(request: HttpRequest, organism: str) -> HttpResponse:
         ctx.update(group=chosen, group_saved=True)
         return render(request, "submitportal/organism_submission.html#group", ctx)
     ctx["group"] = chosen_group(request, organism, groups)
+    ctx["awaiting_review"] = review.awaiting_review(signin.access_token(request), organism, ctx["group"].group_id)
     stashed = form_stash.take(request)
     if stashed and stashed.get("group"):
         ctx["stashed_group"] = stashed["group"]
