@@ -197,7 +197,7 @@ def test_discarding_all_processed_leaves_those_awaiting_processing(
 
 
 def test_discarding_errors_and_one_entry(portal: Client, backend: Backend) -> None:
-    ok, wrong = submit(backend, [("s1", "2024-03-18", "Uganda"), ("s2", f"{NEXT_YEAR}-01-02", "Kenya")])
+    ok, _ = submit(backend, [("s1", "2024-03-18", "Uganda"), ("s2", f"{NEXT_YEAR}-01-02", "Kenya")])
     assert "1 sequence(s) with errors discarded." in text(act(portal, action="discard", what="errors"))
     assert statuses(backend) == {ok: "PROCESSED"}
     assert f"{ok}.1 discarded." in text(act(portal, action="discard", what="entry", entry=f"{ok}.1"))
@@ -230,3 +230,16 @@ def test_an_unknown_action_or_entry_is_refused_in_words(portal: Client) -> None:
     assert (unknown.status_code, unknown.content.decode()) == (400, "Unknown review action.")
     bad = portal.post(ACTION, {"action": "approve", "what": "entry", "entry": "<b>x</b>"})
     assert (bad.status_code, bad.content.decode()) == (400, "Unknown sequence entry.")
+
+
+def test_an_action_of_many_whose_count_changed_since_the_user_looked_does_nothing(
+    portal: Client, backend: Backend
+) -> None:
+    first = submit(backend, [("s1", "2024-03-18", "Uganda")])
+    assert "Approve 1 valid sequence(s)" in text(portal.get(REVIEW))
+    second = submit(backend, [("s2", "2024-03-18", "Uganda")])  # processed while the dialog was open
+    answer = text(act(portal, action="approve", what="valid", n="1"))
+    assert "The list changed while you were deciding: 2 sequence(s) now, not 1. Nothing was done" in answer
+    assert statuses(backend) == {first[0]: "PROCESSED", second[0]: "PROCESSED"}
+    assert "🎉 2 sequence(s) approved." in text(act(portal, action="approve", what="valid", n="2"))
+    assert statuses(backend) == {first[0]: "APPROVED_FOR_RELEASE", second[0]: "APPROVED_FOR_RELEASE"}

@@ -252,44 +252,53 @@ def _record(draft: Draft | None, keys: list[tuple[str, int]], outcome: str) -> N
         draft.result = fresh.result
 
 
+class Changed(Exception):
+    """The entries an action of many would act on are not as many as the user was shown: nothing is done."""
+
+
 def _targets(token: str, scope: Scope, what: str) -> list[tuple[str, int]]:
-    """The batch's entries an action of the whole batch acts on, as they stand now in Loculus."""
-    submitted = {
-        (str(e.get("accession")), int(str(e.get("version", 0)))) for e in (scope.draft.result or {}).get("entries", [])
-    }
+    """The processed entries of the scope an action of many acts on ("valid", "errors", "processed"), now."""
     answer = client.get_sequences(token, scope.organism.key, group_ids=[scope.group.group_id], statuses=["PROCESSED"])
-    return review.batch_keys((e for e in answer.entries if (e.accession, e.version) in submitted), want=what)
+    entries = answer.entries
+    if scope.draft is not None:
+        submitted = {
+            (str(e.get("accession")), int(str(e.get("version", 0))))
+            for e in (scope.draft.result or {}).get("entries", [])
+        }
+        entries = tuple(e for e in entries if (e.accession, e.version) in submitted)
+    return review.batch_keys(entries, want=what)
 
 
-def _act(token: str, scope: Scope, action: str, what: str, entry: tuple[str, int] | None) -> tuple[str, list]:
-    """Do the action; (what to tell the user, the entries Loculus acted on)."""
-    organism, group_ids = scope.organism.key, [scope.group.group_id]
-    if action == "approve":
-        if entry is not None:
+def _act(
+    token: str, scope: Scope, action: str, what: str, entry: tuple[str, int] | None, seen: int | None
+) -> tuple[str, list]:
+    """Do the action; (what to tell the user, the entries Loculus acted on).
+
+    An action of many acts on exactly the entries it names (never the website's whole-group scopes, which
+    would take entries that finished processing after the user looked), and only if they are as many as
+    the user was shown (`seen`); otherwise Changed, and nothing is done.
+    """
+    organism = scope.organism.key
+    if entry is not None:
+        if action == "approve":
             done = client.approve_processed_data(token, organism, accession_versions=[entry])
             return "Sequence approved. It will appear on the website shortly.", done
-        if scope.draft is not None:
-            targets = _targets(token, scope, "valid")
-            done = client.approve_processed_data(token, organism, accession_versions=targets) if targets else []
-        else:
-            done = client.approve_processed_data(token, organism, group_ids=group_ids, scope="ALL")
-        if not done:
-            return "Loculus approved no sequences: none of them is processed without errors now.", done
-        return f"🎉 {len(done)} sequence(s) approved. They will appear on the website shortly.", done
-    if entry is not None:
         done = client.delete_sequence_entry_versions(token, organism, accession_versions=[entry])
         return f"{entry[0]}.{entry[1]} discarded.", done
-    if scope.draft is not None:
-        targets = _targets(token, scope, what)
-    elif what == "errors":
-        done = client.delete_sequence_entry_versions(
-            token, organism, group_ids=group_ids, scope="PROCESSED_WITH_ERRORS"
+    targets = _targets(token, scope, what)
+    if seen is not None and len(targets) != seen:
+        raise Changed(
+            f"The list changed while you were deciding: {len(targets)} sequence(s) now, not {seen}. "
+            "Nothing was done; please look at the list again."
         )
+    if not targets:
+        return "There was nothing to do: no such sequences now.", []
+    if action == "approve":
+        done = client.approve_processed_data(token, organism, accession_versions=targets)
+        return f"🎉 {len(done)} sequence(s) approved. They will appear on the website shortly.", done
+    done = client.delete_sequence_entry_versions(token, organism, accession_versions=targets)
+    if what == "errors":
         return f"{len(done)} sequence(s) with errors discarded.", done
-    else:  # all processed ones, exactly: scope ALL of a group would take those awaiting processing too
-        answer = client.get_sequences(token, organism, group_ids=group_ids, statuses=["PROCESSED"])
-        targets = [(e.accession, e.version) for e in answer.entries]
-    done = client.delete_sequence_entry_versions(token, organism, accession_versions=targets) if targets else []
     return f"{len(done)} sequence(s) discarded.", done
 
 
@@ -332,12 +341,15 @@ def review_action(request: HttpRequest, organism: str, group_id: int) -> HttpRes
     doing = f"{action} {what} {request.POST.get('entry', '')}".strip()
     problem = notice = ""
     try:
-        notice, done = _act(token, scope, action, what, entry)
+        seen = _int(request.POST.get("n"), -1, low=-1, high=10**9)
+        notice, done = _act(token, scope, action, what, entry, seen if seen >= 0 else None)
         review.forget_details(chosen.key, done)
         _record(draft, done, "approved" if action == "approve" else "discarded")
         log.info("%s by %s in group %s: %d entries", doing, request.user, group_id, len(done))
     except client.Unauthorized:
         raise
+    except Changed as exc:
+        problem = str(exc)
     except client.LoculusError as exc:
         verb = "approve processed sequence entries" if action == "approve" else "delete sequence entries"
         problem = f"Failed to {verb}: {_said(exc, doing)}"
