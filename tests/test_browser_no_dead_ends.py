@@ -81,20 +81,27 @@ def test_the_restricted_date_shows_only_for_restricted_use(
     expect(date).to_be_hidden()
 
 
-def test_the_result_of_one_entry_speaks_of_one_and_its_review_link_leads_to_the_entries(
+def test_the_result_of_one_entry_speaks_of_one_and_shows_it_being_processed_until_it_has_passed(
     page: Page, live_server: Any, loculus: RunningSandbox
 ) -> None:
     open_form(page, live_server, "ebola-sudan")
     fill_required(page, "ebola-sudan", "reviewed-1")
     page.get_by_label("Nucleotide sequence", exact=True).fill("ACGT" * 50)
     accept_terms_and_submit(page)
-    expect(page.get_by_role("status")).to_have_text(
-        "Loculus accepted 1 entry. It is now being processed; approve it on the review page to release it."
+    expect(page.locator(".success-box")).to_have_text(
+        "Loculus accepted 1 entry. It is now being processed; approve it below to release it."
     )
     expect(page.get_by_role("link", name="Submit another entry")).to_be_visible()
-    page.get_by_role("link", name="Review and approve on Loculus sandbox").click()
-    expect(page.get_by_role("heading", name="Review pending submissions")).to_be_visible()
-    expect(page.get_by_role("row", name=re.compile(r"LOC_\w+\.1 reviewed-1 Awaiting processing"))).to_be_visible()
+    expect(page.get_by_role("heading", name="Review this submission")).to_be_visible()
+    card = page.get_by_role("listitem", name=re.compile(r"LOC_\w+\.1 reviewed-1"))
+    expect(card).to_contain_text(re.compile("Awaiting processing|In processing"))
+    # The sandbox processes it after 3 s; the page shows it without being reloaded.
+    page.evaluate("window.notReloaded = true")
+    expect(card).to_contain_text("Passed QC", timeout=15_000)
+    expect(page.get_by_role("status").filter(has_text="sequences processed")).to_have_text(
+        "1 of 1 sequences processed in this submission"
+    )
+    assert page.evaluate("window.notReloaded") is True
 
 
 def test_the_bulk_result_speaks_of_entries_and_offers_another_bulk_upload(
@@ -113,8 +120,8 @@ def test_the_bulk_result_speaks_of_entries_and_offers_another_bulk_upload(
     page.get_by_label("Sequence file", exact=True).set_input_files(sequences)
     expect(page.get_by_text("2 entries and 2 sequences checked: no problems found.")).to_be_visible()
     accept_terms_and_submit(page)
-    expect(page.get_by_role("status")).to_have_text(
-        "Loculus accepted 2 entries. They are now being processed; approve them on the review page to release them."
+    expect(page.locator(".success-box")).to_have_text(
+        "Loculus accepted 2 entries. They are now being processed; approve them below to release them."
     )
     expect(page.get_by_role("link", name="Submit another entry")).to_have_count(0)
     page.get_by_role("link", name="Upload more bulk sequences").click()
