@@ -243,3 +243,32 @@ def test_an_action_of_many_whose_count_changed_since_the_user_looked_does_nothin
     assert statuses(backend) == {first[0]: "PROCESSED", second[0]: "PROCESSED"}
     assert "🎉 2 sequence(s) approved." in text(act(portal, action="approve", what="valid", n="2"))
     assert statuses(backend) == {first[0]: "APPROVED_FOR_RELEASE", second[0]: "APPROVED_FOR_RELEASE"}
+
+
+def test_a_card_shows_its_extra_files_and_restricted_terms(portal: Client, backend: Backend) -> None:
+    file_id = backend.uploaded_file()
+    until = (dt.date.today() + dt.timedelta(days=90)).isoformat()
+    metadata = tsv(["id", "sampleCollectionDate", "geoLocCountry"], ["f1", "2024-03-18", "Uganda"])
+    response = backend.submit(
+        "ebola-sudan",
+        metadata,
+        fasta(("f1", "ACGT" * 10)),
+        terms="RESTRICTED",
+        restricted_until=until,
+        files={"f1": {"rawReads": [("reads_R1.fastq", file_id)]}},
+    )
+    assert response.status_code == 200, response.text
+    (accession,) = [item["accession"] for item in response.json()]
+    page = text(portal.get(REVIEW))
+    assert f"{accession}.1 f1 Passed QC Under the Restricted Use Terms until {until}" in page
+    assert "Files: Raw reads: reads_R1.fastq" in page
+
+
+def test_a_user_in_no_group_is_led_to_the_page_that_says_how_to_get_one(
+    portal: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from submitportal.loculus import client
+
+    monkeypatch.setattr(client, "get_user_groups", lambda token: [])
+    assert portal.get("/ebola-sudan/submission/review/")["Location"] == "/ebola-sudan/submission/"
+    assert portal.get(REVIEW).status_code == 404

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from submitportal.loculus import instance
 
@@ -12,8 +12,3 @@ def create_group_url(organism: str) -> str:
     return (
         f"{instance.get_instance().website_url}/user/createGroup?{urlencode({'continueSubmissionOrganism': organism})}"
     )
-
-
-def review_url(organism: str, group_id: object) -> str:
-    """The group's review page of this organism (where submitted entries are approved)."""
-    return f"{instance.get_instance().website_url}/{quote(organism)}/submission/{quote(str(group_id))}/review"
