@@ -84,6 +84,7 @@ def test_the_organism_page_has_a_review_card_with_the_count_awaiting_review(port
     page = text(portal.get("/ebola-sudan/submission/"))
     assert "Review Review your group's unreleased submissions. 2 sequences awaiting review" in page
     assert portal.get("/ebola-sudan/submission/review/")["Location"] == REVIEW
+    assert "Review for another of your groups: Sandbox Lab Kampala" in text(portal.get(REVIEW))
 
 
 def test_each_entry_shows_its_status_metadata_errors_and_warnings_in_the_websites_words(
@@ -272,3 +273,16 @@ def test_a_user_in_no_group_is_led_to_the_page_that_says_how_to_get_one(
     monkeypatch.setattr(client, "get_user_groups", lambda token: [])
     assert portal.get("/ebola-sudan/submission/review/")["Location"] == "/ebola-sudan/submission/"
     assert portal.get(REVIEW).status_code == 404
+
+
+def test_the_result_page_keeps_the_accessions_when_loculus_cannot_say_how_they_are_doing(
+    portal: Client, backend: Backend, settings: Any
+) -> None:
+    accessions = submit(backend, [("s1", "2024-03-18", "Uganda")])
+    draft = batch_draft(portal, accessions, ["s1"])
+    settings.LOCULUS_BACKEND_URL = "http://127.0.0.1:9"  # nothing listens there
+    response = portal.get(f"/ebola-sudan/submission/bulk/{draft.pk}/result")
+    assert response.status_code == 200
+    page = text(response)
+    assert f"s1 {accessions[0]}.1" in page
+    assert "Review this submission" in page and "Reload this page to try again." in page

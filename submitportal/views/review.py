@@ -32,12 +32,17 @@ TEMPLATE = "submitportal/review.html"
 ACCESSION_VERSION = re.compile(r"^([A-Za-z0-9_]+)\.(\d{1,9})$")
 
 
-def _group_or_404(request: HttpRequest, group_id: int) -> client.Group:
+def _groups_and_group(request: HttpRequest, group_id: int) -> tuple[list[client.Group], client.Group]:
+    """The user's groups and the one asked for; a group the user is not in is not found."""
     groups = client.get_user_groups(signin.access_token(request))
     group = next((g for g in groups if g.group_id == group_id), None)
     if group is None:
         raise Http404("Group not found: you are not a member of this group.")
-    return group
+    return groups, group
+
+
+def _group_or_404(request: HttpRequest, group_id: int) -> client.Group:
+    return _groups_and_group(request, group_id)[1]
 
 
 def _int(value: str | None, default: int, *, low: int, high: int) -> int:
@@ -88,6 +93,10 @@ class Scope:
             self.page,
             self.size,
         )
+
+
+def loculus_name() -> str:
+    return instance.get_instance().title or "Loculus"
 
 
 def _edit_url(organism: str, card: review.Card) -> str | None:
@@ -150,12 +159,13 @@ def review_chosen(request: HttpRequest, organism: str) -> HttpResponse:
 @require_GET
 def review_group(request: HttpRequest, organism: str, group_id: int) -> HttpResponse:
     chosen = organism_or_404(organism)
-    group = _group_or_404(request, group_id)
+    groups, group = _groups_and_group(request, group_id)
     scope = Scope(request, chosen, group, None)
     if request.htmx:  # type: ignore[attr-defined]
         return render_live(request, scope)
     listing = scope.listing(signin.access_token(request))
-    ctx = live_context(scope, listing, loculus=instance.get_instance())
+    others = [g for g in groups if g.group_id != group.group_id]
+    ctx = live_context(scope, listing, loculus=instance.get_instance(), other_groups=others)
     return render(request, TEMPLATE, ctx)
 
 
@@ -175,9 +185,9 @@ def result(request: HttpRequest, organism: str, draft_id: object) -> HttpRespons
     draft = draft_or_404(request, draft_id, organism)
     if draft.status != Draft.Status.SUBMITTED or not draft.result:
         return redirect(draft_url(draft))
-    scope = batch_scope(request, chosen, draft)
-    if scope is not None and request.htmx:  # type: ignore[attr-defined]
-        return render_live(request, scope)
+    if request.htmx:  # type: ignore[attr-defined]
+        scope = batch_scope(request, chosen, draft)
+        return render_live(request, scope) if scope else HttpResponse(status=204)
     entries = draft.result.get("entries", [])
     ctx: dict[str, Any] = {
         "loculus": instance.get_instance(),
@@ -187,8 +197,15 @@ def result(request: HttpRequest, organism: str, draft_id: object) -> HttpRespons
         "entry_count": len(entries),
         "files": list(draft.extra_files.all()[:RESULT_SHOWN]),
     }
-    if scope is not None:
-        ctx.update(live_context(scope, scope.listing(signin.access_token(request))))
+    try:
+        scope = batch_scope(request, chosen, draft)
+        if scope is not None:
+            ctx.update(live_context(scope, scope.listing(signin.access_token(request))))
+    except client.Unauthorized:
+        raise
+    except client.LoculusError as exc:  # what Loculus accepted is known; how it is doing can wait
+        said = plain_words.explain(exc, doing=f"reading the review of draft {draft.pk}")
+        ctx["review_problem"] = said or f"{loculus_name()} could not be asked how these entries are doing: {exc.detail}"
     return render(request, "submitportal/entry_result.html", ctx)
 
 
