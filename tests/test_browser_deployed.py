@@ -73,9 +73,23 @@ def test_a_new_user_submits_a_bulk_draft_with_extra_files_on_the_production_setu
 
     (record,) = [r for r in sandbox.submissions() if {e["submissionId"] for e in r["entries"]} == {"s1", "s2", "s3"}]
     assert links_of(record) == {"s1": ["r1.fq"], "s2": ["r2.fq"], "s3": []}
+
+    # The batch's review refreshes itself until all three are processed (the sandbox takes 3 s), and its
+    # approval goes through the page's own dialog.
+    progress = page.get_by_role("status").filter(has_text="sequences processed")
+    expect(progress).to_have_text("3 of 3 sequences processed in this submission", timeout=15_000)
+    page.get_by_role("button", name="Approve 3 valid sequence(s)").click()
+    page.get_by_role("dialog").get_by_role("button", name="Approve").click()
+    expect(page.get_by_text("🎉 3 sequence(s) approved.")).to_be_visible()
+
     ours = [url for url in scripts if url.startswith(f"{portal.url}/static/js/")]
     # Every module the page loaded came by its hashed name, imports included (long-cached, never stale).
-    assert {url.rsplit("/", 1)[1].split(".")[0] for url in ours} >= {"extra_file_uploads", "bulk_files", "drop_zone"}
+    assert {url.rsplit("/", 1)[1].split(".")[0] for url in ours} >= {
+        "extra_file_uploads",
+        "bulk_files",
+        "drop_zone",
+        "review",
+    }
     assert all(len(url.rsplit("/", 1)[1].split(".")) == 3 for url in ours), ours
     assert refused == []
     assert failed == []
