@@ -18,6 +18,7 @@ from sandbox.launcher import start_sandbox
 from sandbox.processing import process_entry
 from submitportal.loculus.schema import parse_organism
 from tests.sandbox.conftest import PORTAL_ORIGIN
+from tests.sandbox.helpers import Backend, assert_problem, fasta, tsv
 
 GENERATED = ("cchf", "dummy-organism-with-files", "ebola-sudan", "west-nile")
 TODAY = dt.date(2025, 6, 1)
@@ -214,12 +215,35 @@ def test_processing_applies_the_real_required_fields_options_and_dates() -> None
     assert "Metadata field host is required." in [e["message"] for e in west_nile.errors]
 
 
-def test_python_m_sandbox_serves_the_helm_organisms_by_default() -> None:
+def test_python_m_sandbox_serves_the_helm_organisms_by_default_and_processes_their_entries() -> None:
     assert parse_args([]).organisms == "helm"
-    with start_sandbox(PORTAL_ORIGIN, organisms="helm") as running:
+    with start_sandbox(PORTAL_ORIGIN, organisms="helm", extra_args=["--processing-delay", "0"]) as running:
         body = running.http.get(f"{running.website}/loculus-info", timeout=30).json()
         assert list(body["organisms"]) == list(GENERATED)
         assert body["organisms"]["west-nile"]["schema"]["organismName"] == "West Nile Virus"
         assert body["organisms"]["cchf"]["schema"] == helm_organisms()["cchf"].website_schema()
         template = running.http.get(f"{running.website}/cchf/submission/template", timeout=30)
         assert template.text.split("\n")[0].split("\t")[:3] == ["id", "fastaIds", "ampliconPcrPrimerScheme"]
+
+        backend = Backend(running, "current")
+        metadata = tsv(
+            ["id", "fastaIds", "geoLocCountry", "sampleCollectionDate"], ["iso1", "iso1_L iso1_S", "Atlantis", ""]
+        )
+        response = backend.submit("cchf", metadata, fasta(("iso1_L", "ACGT"), ("iso1_S", "ACGT")))
+        assert response.status_code == 200, response.text
+        accession = response.json()[0]["accession"]
+        edit = backend.get(f"/cchf/get-data-to-edit/{accession}/1")
+        assert edit.status_code == 200, edit.text
+        assert [error["message"] for error in edit.json()["errors"]] == [
+            "Metadata field geoLocCountry:'Atlantis' - not in list of accepted options.",
+            "Metadata field sampleCollectionDate is required.",
+        ]
+        refused = backend.submit(
+            "ebola-sudan",
+            tsv(
+                ["id", "geoLocCountry", "files.rawReads"],
+                ["s1", "Sudan", "r.fastq:2ea137d0-8773-4e0a-a9aa-5591de12ff23"],
+            ),
+            fasta(("s1", "ACGT")),
+        )
+        assert_problem(refused, 400, "Bad Request", "the ebola-sudan organism does not support file submission.")
