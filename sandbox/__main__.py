@@ -44,6 +44,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=float(env_default("processing_delay", DEFAULT_PROCESSING_DELAY_SECONDS)),
         help="seconds from submit (or edit) to PROCESSED; 0 = at once",
     )
+    parser.add_argument(
+        "--organisms",
+        choices=["helm", "test"],
+        default=env_default("organisms", "helm"),
+        help="helm: generated from Loculus's Helm values (the demo); test: the hand-written ones the tests use",
+    )
     parser.add_argument("--s3", choices=["moto", "ministack"], default=env_default("s3", "moto"))
     parser.add_argument(
         "--s3-proxy",
@@ -80,6 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     add_extra_users(args.extra_users)
+    if args.organisms == "helm":
+        from sandbox.helm_organisms import helm_organisms
+        from sandbox.organisms import use_organisms
+
+        use_organisms(helm_organisms())
 
     # Imported here so MOTO_DISABLE_GLOBAL_CORS is set (in sandbox.s3) before moto loads.
     from sandbox.backend import TokenVerifier, create_backend_app, with_faults
@@ -161,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         "s3_direct": settings.s3_direct_url,
         "state_dir": str(state_dir),
         "generation": settings.generation,
+        "organisms": args.organisms,
     }
     if args.ready_file:
         ready_path = Path(args.ready_file)

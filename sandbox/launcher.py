@@ -166,6 +166,7 @@ def start_sandbox(
     generation: str = "current",
     token_lifetime: int = 36000,
     s3: str = "moto",
+    organisms: str = "test",
     extra_args: Sequence[str] = (),
     state_dir: Path | None = None,
     timeout: float = START_TIMEOUT,
@@ -173,7 +174,8 @@ def start_sandbox(
 ) -> RunningSandbox:
     """Start ``python -m sandbox`` on free ports and wait (bounded) until it is ready.
 
-    `env` adds to (or overrides) the environment the sandbox inherits, e.g. its TMPDIR."""
+    `env` adds to (or overrides) the environment the sandbox inherits, e.g. its TMPDIR. `organisms` is
+    "test" (the hand-written organisms the tests are written against) or "helm" (the demo's)."""
     owns = state_dir is None
     state = Path(state_dir or tempfile.mkdtemp(prefix="loculus-sandbox-"))
     state.mkdir(parents=True, exist_ok=True)
@@ -200,6 +202,8 @@ def start_sandbox(
         str(token_lifetime),
         "--s3",
         s3,
+        "--organisms",
+        organisms,
         "--state-dir",
         str(state),
         "--ready-file",

@@ -3,6 +3,10 @@
 One definition per organism feeds two views, as Helm does for a real instance:
 the website config served at ``/loculus-info`` (contract §7.3) and the few
 settings the backend checks at submit time (contract §7.2).
+
+Two sets: the hand-written test organisms below (TEST_ORGANISMS, which the tests are written
+against), and the organisms generated from Loculus's Helm values (sandbox.helm_organisms), which
+``python -m sandbox`` serves by default. The sandbox picks one at start (``--organisms``).
 """
 
 from __future__ import annotations
@@ -275,6 +279,9 @@ class Organism:
     max_sequences_per_entry: int | None = None
     # Hidden organisms exist in the backend only (for contract tests), not in /loculus-info.
     hidden: bool = False
+    # Organisms generated from Helm values carry their website config as the templates render it.
+    rendered_schema: dict[str, Any] | None = None
+    rendered_reference_genomes: list[dict[str, Any]] | None = None
 
     @property
     def files_enabled(self) -> bool:
@@ -292,6 +299,8 @@ class Organism:
         return fields
 
     def website_schema(self) -> dict[str, Any]:
+        if self.rendered_schema is not None:
+            return self.rendered_schema
         categories = [{"name": name, "displayName": display} for name, display in self.file_categories]
         submission_data_types: dict[str, Any] = {
             "consensusSequences": self.consensus_sequences,
@@ -313,6 +322,8 @@ class Organism:
         }
 
     def reference_genomes(self) -> list[dict[str, Any]]:
+        if self.rendered_reference_genomes is not None:
+            return self.rendered_reference_genomes
         return [
             {
                 "name": segment,
@@ -326,7 +337,7 @@ class Organism:
 # A short stand-in; the real reference genomes are tens of kilobases and not needed at submit time.
 REFERENCE_STUB = "ATGGATAAACGGGTGAGAGGTTCATGGGCCCTGGGAGGACAATCTGAAGTTGATCTTGACTACCACAAAATATTAACAGCC"
 
-ORGANISMS: dict[str, Organism] = {
+TEST_ORGANISMS: dict[str, Organism] = {
     "ebola-sudan": Organism(
         key="ebola-sudan",
         display_name="Ebola Sudan",
@@ -366,6 +377,15 @@ ORGANISMS: dict[str, Organism] = {
         hidden=True,
     ),
 }
+
+
+# The organisms the running sandbox serves; modules hold this dict, so use_organisms changes it in place.
+ORGANISMS: dict[str, Organism] = dict(TEST_ORGANISMS)
+
+
+def use_organisms(chosen: dict[str, Organism]) -> None:
+    ORGANISMS.clear()
+    ORGANISMS.update(chosen)
 
 
 def public_organisms() -> dict[str, Organism]:

@@ -143,6 +143,7 @@ def test_make_demo_serves_the_home_page_and_ctrl_c_stops_everything_quietly(tmp_
         assert home.status_code == 200
         assert "Ebola Sudan" in home.text
         assert "Crimean-Congo Hemorrhagic Fever Virus" in home.text
+        assert "West Nile Virus" in home.text  # the organisms generated from Loculus's Helm values
         assert requests.get(f"{url}static/css/portal.css", timeout=10).status_code == 200
         # The demo, not make, has the terminal: make never sees the Ctrl-C, so it cannot fail on it.
         assert os.tcgetpgrp(demo.terminal) != demo.process.pid
