@@ -666,14 +666,26 @@ def review_details(token: str, organism: str, accession: str, version: int) -> R
         raise _unexpected(response, path) from exc
 
 
-def _accession_versions(entries: Iterable[tuple[str, int]] | None) -> list[dict[str, Any]] | None:
-    return None if entries is None else [{"accession": a, "version": v} for a, v in entries]
-
-
-def _accession_version_list(response: requests.Response, path: str) -> list[tuple[str, int]]:
-    body = _json(response)
+def _act_on_versions(
+    method: str,
+    path: str,
+    token: str,
+    accession_versions: Iterable[tuple[str, int]] | None,
+    group_ids: Iterable[int] | None,
+    scope: str,
+) -> list[tuple[str, int]]:
+    """An action on entry versions (approve, delete): the body both take, and the versions acted on."""
+    body = {
+        "accessionVersionsFilter": None
+        if accession_versions is None
+        else [{"accession": a, "version": v} for a, v in accession_versions],
+        "groupIdsFilter": None if group_ids is None else list(group_ids),
+        "scope": scope,
+    }
+    response = _call(method, path, token=token, json_body=body)
+    answer = _json(response)
     try:
-        return [(str(item["accession"]), int(item["version"])) for item in body]
+        return [(str(item["accession"]), int(item["version"])) for item in answer]
     except (KeyError, TypeError, ValueError) as exc:
         raise _unexpected(response, path) from exc
 
@@ -692,12 +704,7 @@ def approve_processed_data(
     `scope` ALL approves those with warnings too, WITHOUT_WARNINGS skips them (contract §5.4).
     """
     path = f"/{organism}/approve-processed-data"
-    body = {
-        "accessionVersionsFilter": _accession_versions(accession_versions),
-        "groupIdsFilter": None if group_ids is None else list(group_ids),
-        "scope": scope,
-    }
-    return _accession_version_list(_call("POST", path, token=token, json_body=body), path)
+    return _act_on_versions("POST", path, token, accession_versions, group_ids, scope)
 
 
 def delete_sequence_entry_versions(
@@ -713,12 +720,7 @@ def delete_sequence_entry_versions(
     `scope` ALL (RECEIVED and PROCESSED), PROCESSED_WITH_ERRORS or PROCESSED_WITH_WARNINGS (contract §5.5).
     """
     path = f"/{organism}/delete-sequence-entry-versions"
-    body = {
-        "accessionVersionsFilter": _accession_versions(accession_versions),
-        "groupIdsFilter": None if group_ids is None else list(group_ids),
-        "scope": scope,
-    }
-    return _accession_version_list(_call("DELETE", path, token=token, json_body=body), path)
+    return _act_on_versions("DELETE", path, token, accession_versions, group_ids, scope)
 
 
 def get_api_docs() -> dict[str, Any]:
