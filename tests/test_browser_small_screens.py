@@ -109,6 +109,13 @@ def test_the_organism_page_the_form_its_result_and_my_drafts_fit(
     expect(page.get_by_role("heading", level=1)).to_have_text("Your submission reached Loculus sandbox")
     expect(page.get_by_text(LONG_NAME)).to_be_visible()
     fits(page, console, "the result of a single entry")
+    card = page.get_by_role("listitem", name=re.compile(rf"^LOC_\w+\.1 {LONG_ID}$"))
+    expect(card).to_contain_text("Passed QC", timeout=15_000)  # processed: its metadata and files shown
+    expect(card).to_contain_text(LONG_NAME)
+    fits(page, console, "the result with its processed entry")
+    page.get_by_role("link", name="Review all pending submissions of Sandbox Lab Berlin").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Review pending submissions")
+    fits(page, console, "the review page")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="My drafts").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My drafts")
