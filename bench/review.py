@@ -283,7 +283,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         def page_url(page: int) -> str:
             return f"{group_url}?{ALL_FILTERS}&page={page}&size={PAGE_SIZE}"
 
-        log(f"a) group view, first paint: {args.runs} cold pages (1…{args.runs}), then each again (warm)")
+        log(f"a) group view, first paint: {args.runs} cold pages (1…{args.runs}), each at once again (warm)")
         page_html = ""
 
         def paint(run: int) -> Sample:
@@ -291,13 +291,29 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             sample, page_html = meter.get(page_url(run + 1))
             return sample
 
-        cold = meter.series(args.runs, paint, cpu=True)
-        warm = meter.series(args.runs, paint, cpu=True)
+        cold, warm = Series(), Series()
+        cpu = {"cold": [0.0, 0.0], "warm": [0.0, 0.0]}  # portal, sandbox CPU seconds
+        for run in range(args.runs):
+            for kind, series in (("cold", cold), ("warm", warm)):
+                portal_before, sandbox_before = meter.portal_cpu(), meter.sandbox_cpu()
+                series.samples.append(paint(run))
+                cpu[kind][0] += meter.portal_cpu() - portal_before
+                cpu[kind][1] += meter.sandbox_cpu() - sandbox_before
+        cold.portal_cpu_s, cold.sandbox_cpu_s = (value / args.runs for value in cpu["cold"])
+        warm.portal_cpu_s, warm.sandbox_cpu_s = (value / args.runs for value in cpu["warm"])
         if "Review pending submissions" not in page_html:
             raise RuntimeError("the group view lacks its heading")
         results["group_first_paint_cold"] = cold.summary()
         results["group_first_paint_warm"] = warm.summary()
-        log(f"   cold {cold.summary()['median_ms']:.0f} ms, warm {warm.summary()['median_ms']:.0f} ms (medians)")
+        log(f"   the same {args.runs} pages once more, after all were seen (the details cache's capacity)")
+        again = meter.series(args.runs, paint, cpu=True)
+        results["group_first_paint_again"] = again.summary()
+        log(
+            f"   cold {cold.summary()['median_ms']:.0f} ms, warm {warm.summary()['median_ms']:.0f} ms, "
+            f"again {again.summary()['median_ms']:.0f} ms (medians; backend calls "
+            f"{cold.summary()['backend_calls_median']:.0f} / {warm.summary()['backend_calls_median']:.0f} / "
+            f"{again.summary()['backend_calls_median']:.0f})"
+        )
 
         results.update(polls(meter, "group", site.url, page_html, args.polls))
 
@@ -313,6 +329,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         results["batch_first_paint"] = first.summary()
         results.update(polls(meter, "batch", site.url, result_html, args.polls))
 
+        if args.profile:
+            results["batch_poll_profile"] = profile_batch_listing(sb, site, backend, args.profile)
+
         log("e) processing released: the batch poll that finds the batch processed")
         poll_url, state = poll_of(result_html)
         sb.configure(processing_delay_seconds=0)
@@ -324,6 +343,80 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         results["batch_poll_processed"] = done.summary()
         log(f"   {sample.seconds * 1000:.0f} ms, {sample.backend_calls} backend calls")
     return results
+
+
+def profile_batch_listing(sb: RunningSandbox, site: Portal, backend: Backend, runs: int) -> dict[str, Any]:
+    """Where a batch poll's time goes: the portal's listing code in this process, under cProfile.
+
+    Django is set up here as the portal is (its settings from the same environment, its SQLite file, so
+    the same details cache); the listing is what render_live computes before it compares the state.
+    """
+    import cProfile
+    import io
+    import os
+    import pstats
+
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "submitportal.settings",
+            "LOCULUS_URL": sb.website,
+            "S3_ORIGINS": sb.s3,
+            "DEBUG": "false",
+            "SECRET_KEY": "bench-profile-" + "x" * 50,
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "DATABASE_URL": f"sqlite:///{site.folder / 'db.sqlite3'}",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    import django
+
+    django.setup()
+    from submitportal import review
+    from submitportal.loculus import client, instance
+
+    log(f"   profile: the batch view's listing {runs} times in this process")
+    token = backend.token()
+    organism = instance.get_instance().organism(ORGANISM)
+    every = backend.get(f"/{ORGANISM}/get-sequences?groupIdsFilter={GROUP}").json()["sequenceEntries"]
+    submitted = [item for item in every if str(item["submissionId"]).startswith("batch")]
+
+    def listing() -> None:
+        review.batch_listing(token, organism, GROUP, submitted, {}, review.Filters(), 0, PAGE_SIZE)
+
+    timings: dict[str, list[float]] = {"fetch": [], "json": [], "get_sequences": [], "listing": []}
+    url = f"{sb.backend}/{ORGANISM}/get-sequences"
+    params = {"groupIdsFilter": GROUP, "statusesFilter": ",".join(review.PENDING)}
+    size = 0
+    for _ in range(runs):
+        started = time.perf_counter()
+        body = requests.get(url, params=params, headers=backend.headers(), timeout=HTTP_TIMEOUT).content
+        timings["fetch"].append(time.perf_counter() - started)
+        size = len(body)
+        started = time.perf_counter()
+        json.loads(body)
+        timings["json"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        client.get_sequences(token, ORGANISM, group_ids=[GROUP], statuses=review.PENDING)
+        timings["get_sequences"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        listing()
+        timings["listing"].append(time.perf_counter() - started)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(runs):
+        listing()
+    profiler.disable()
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(15)
+    top = text.getvalue()
+    log("   " + "\n   ".join(top.strip().splitlines()[:40]))
+    return {
+        "runs": runs,
+        "get_sequences_body_kb": size / 1000,
+        "entries_in_body": len(every),
+        **{f"{name}_ms_median": median(values) * 1000 for name, values in timings.items()},
+        "pstats_by_tottime": top,
+    }
 
 
 def polls(meter: Meter, name: str, site: str, page_html: str, count: int) -> dict[str, Any]:
@@ -345,7 +438,8 @@ def polls(meter: Meter, name: str, site: str, page_html: str, count: int) -> dic
 
 ROWS = [
     ("group_first_paint_cold", "group view, first paint, cold (a page not seen before)"),
-    ("group_first_paint_warm", "group view, first paint, warm (the same page again)"),
+    ("group_first_paint_warm", "group view, first paint, warm (the same page again at once)"),
+    ("group_first_paint_again", "group view, first paint, the same pages again after all were seen"),
     ("group_poll_204", "group view, poll, nothing changed (204)"),
     ("group_poll_200", "group view, poll, something changed (200)"),
     ("batch_first_paint", "batch view (result page), first paint"),
@@ -383,12 +477,25 @@ def main() -> int:
     parser.add_argument("--awaiting", type=int, default=100, help="entries left unprocessed besides the batch")
     parser.add_argument("--runs", type=int, default=5, help="first paints of each kind")
     parser.add_argument("--polls", type=int, default=50, help="polls of each kind (CPU is divided by these)")
+    parser.add_argument(
+        "--profile", type=int, default=10, help="profile the batch listing this many times in-process (0: not)"
+    )
     parser.add_argument("--json", type=Path, default=ROOT / "var" / "bench" / "review.json")
     args = parser.parse_args()
     stop_on_signals()
     results = measure(args)
+    results["loadavg_after"] = Path("/proc/loadavg").read_text().strip()
     write_json(args.json, results)
     print(table(results))
+    profile = results.get("batch_poll_profile")
+    if profile:
+        print(
+            f"\nThe batch listing in-process (medians of {profile['runs']}): get-sequences of the whole group "
+            f"({profile['entries_in_body']} entries, {profile['get_sequences_body_kb']:.0f} KB) fetched in "
+            f"{profile['fetch_ms_median']:.0f} ms, json.loads {profile['json_ms_median']:.0f} ms, "
+            f"client.get_sequences {profile['get_sequences_ms_median']:.0f} ms, "
+            f"review.batch_listing {profile['listing_ms_median']:.0f} ms.\n\n{profile['pstats_by_tottime']}"
+        )
     print(f"\nJSON: {args.json}")
     return 0
 
