@@ -1,7 +1,7 @@
 """Issue 20: what the review page costs for a group with 10,000 pending entries.
 
 Run: .venv/bin/python bench/review.py [--entries 10000] [--batch 200] [--awaiting 100] [--runs 5]
-     [--polls 50] [--json var/bench/review.json]
+     [--polls 50] [--profile 10] [--json var/bench/review.json]     (~1.5 min for 10,000 entries)
 
 The portal runs as deployed (gunicorn gthread, 1 worker x 8 threads, DEBUG off, SQLite; its log at
 INFO so that it logs every backend call) against the sandbox, everything on 127.0.0.1. Setup, with
@@ -21,7 +21,8 @@ Measures, each over --runs requests (median, p95, max), one request at a time, c
 
 a) first paint of the group view (GET of the full page, 50 a page): cold = a page of entries the portal
    has not seen yet (a different page number each run, so every processed entry's get-data-to-edit is
-   asked for: the details cache is empty for them), warm = the same pages again; with the number of
+   asked for: the details cache is empty for them), warm = the same page again at once, and "again" =
+   all --runs pages once more after all were seen (what the details cache holds); with the number of
    backend calls each made and the time the backend took for them (the portal's "backend GET … in N ms"
    log lines between the request's start and end, summed: 8 run at once) and CPU per request;
 b) a refresh of the group view: the poll the page sends every 2 s (HX-Request, ?…&poll=1&state=…) when
@@ -31,7 +32,11 @@ c) the same for the batch view (the result page of the batch), first paint and i
 d) CPU seconds per refresh, over --polls polls of each kind: the portal's worker (user + system) and
    the sandbox's process (the backend's own cost, which is not ours and differs from Loculus's);
 e) once: the batch poll that finds the batch processed (processing released: the sandbox processes the
-   awaiting entries, the portal fetches the details of the page's 50 entries).
+   awaiting entries, the portal fetches the details of the page's 50 entries);
+f) --profile N: before e), where a batch poll's time goes: review.batch_listing run N times in this
+   process with Django set up as the portal's (same SQLite file, so the same details cache) under
+   cProfile, and its steps timed apart (the fetch of get-sequences, json.loads, client.get_sequences),
+   besides the read a poll could make instead (get-sequences of the group's unprocessed entries only).
 
 The sandbox is not Loculus: its get-sequences filters a Python list and serialises JSON per call, where
 Loculus queries PostgreSQL; its speed is not Loculus's. Writes --json and prints a Markdown table.
