@@ -36,7 +36,9 @@ e) once: the batch poll that finds the batch processed (processing released: the
 f) --profile N: before e), where a batch poll's time goes: review.batch_listing run N times in this
    process with Django set up as the portal's (same SQLite file, so the same details cache) under
    cProfile, and its steps timed apart (the fetch of get-sequences, json.loads, client.get_sequences),
-   besides the read a poll could make instead (get-sequences of the group's unprocessed entries only).
+   besides the read a poll could make instead (get-sequences of the group's unprocessed entries only);
+   and what a 200 poll adds to a 204: the group view's live region (50 cards) rendered N times, timed,
+   then N times under cProfile.
 
 The sandbox is not Loculus: its get-sequences filters a Python list and serialises JSON per call, where
 Loculus queries PostgreSQL; its speed is not Loculus's. Writes --json and prints a Markdown table.
@@ -368,7 +370,7 @@ def profile_batch_listing(sb: RunningSandbox, site: Portal, backend: Backend, ru
             "S3_ORIGINS": sb.s3,
             "DEBUG": "false",
             "SECRET_KEY": "bench-profile-" + "x" * 50,
-            "ALLOWED_HOSTS": "127.0.0.1",
+            "ALLOWED_HOSTS": "127.0.0.1,testserver",
             "DATABASE_URL": f"sqlite:///{site.folder / 'db.sqlite3'}",
             "LOG_LEVEL": "WARNING",
         }
@@ -420,12 +422,59 @@ def profile_batch_listing(sb: RunningSandbox, site: Portal, backend: Backend, ru
     pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(15)
     top = text.getvalue()
     log("   " + "\n   ".join(top.strip().splitlines()[:40]))
+    render = profile_group_render(token, organism, runs)
     return {
+        **render,
         "runs": runs,
         "get_sequences_body_kb": size / 1000,
         "entries_in_body": len(every),
         **{f"{name}_ms_median": median(values) * 1000 for name, values in timings.items()},
         "pstats_by_tottime": top,
+    }
+
+
+def profile_group_render(token: str, organism: Any, runs: int) -> dict[str, Any]:
+    """What a 200 poll of the group view adds to a 204: rendering the live region of 50 cards, under cProfile.
+
+    Called from profile_batch_listing, with Django set up."""
+    import cProfile
+    import io
+    import pstats
+
+    from django.contrib.auth.models import AnonymousUser
+    from django.template.loader import render_to_string
+    from django.test import RequestFactory
+
+    from submitportal.loculus import client
+    from submitportal.views import review as views
+
+    group = next(g for g in client.get_user_groups(token) if g.group_id == GROUP)
+    query = dict(item.split("=") for item in ALL_FILTERS.split("&")) | {"page": "1", "size": str(PAGE_SIZE)}
+    request = RequestFactory().get(f"/{ORGANISM}/submission/{GROUP}/review/", query)
+    request.user = AnonymousUser()
+    scope = views.Scope(request, organism, group, None)
+    listing = scope.listing(token)
+    context = views.live_context(scope, listing)
+    size = len(render_to_string(f"{views.TEMPLATE}#live", context, request))  # compiles and caches the template
+    seconds = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        render_to_string(f"{views.TEMPLATE}#live", context, request)
+        seconds.append(time.perf_counter() - started)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(runs):
+        render_to_string(f"{views.TEMPLATE}#live", context, request)
+    profiler.disable()
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(12)
+    log(f"   the group's live region ({len(listing.cards)} cards, {size / 1000:.0f} KB) rendered in-process:")
+    log("   " + "\n   ".join(text.getvalue().strip().splitlines()[:30]))
+    return {
+        "render_cards": len(listing.cards),
+        "render_kb": size / 1000,
+        "render_ms_median": median(seconds) * 1000,
+        "render_pstats_by_tottime": text.getvalue(),
     }
 
 
@@ -506,6 +555,9 @@ def main() -> int:
             f"client.get_sequences {profile['get_sequences_ms_median']:.0f} ms, "
             f"review.batch_listing {profile['listing_ms_median']:.0f} ms; client.get_sequences of the group's "
             f"unprocessed entries only {profile['awaiting_only_ms_median']:.0f} ms.\n\n{profile['pstats_by_tottime']}"
+            f"\nThe group view's live region ({profile['render_cards']} cards, {profile['render_kb']:.0f} KB) "
+            f"rendered in-process in {profile['render_ms_median']:.0f} ms (median; then under cProfile:)\n\n"
+            f"{profile['render_pstats_by_tottime']}"
         )
     print(f"\nJSON: {args.json}")
     return 0
