@@ -333,6 +333,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             return sample
 
         first = meter.series(args.runs, result_page, cpu=True)
+        shown = f"0 of {args.batch} sequences processed in this submission"
+        if shown not in result_html:
+            raise RuntimeError(f"the batch view does not say {shown!r}")
         results["batch_first_paint"] = first.summary()
         results.update(polls(meter, "batch", site.url, result_html, args.polls))
 
