@@ -1,7 +1,7 @@
-"""Run every benchmark (issues 8, 16 and 17) and print one results table: `make bench`.
+"""Run every benchmark (issues 8, 16, 17 and 20) and print one results table: `make bench`.
 
 Run: .venv/bin/python bench/run_all.py [--runs 3] [--quick] [--out var/bench]
-     [--only submit|uploads|validation|load|bombs]
+     [--only submit|uploads|validation|load|bombs|review]
 
 Each measure runs in its own subprocess (so one's memory never counts against another's) and
 writes JSON into --out; this script adds the machine's description and prints a Markdown table
@@ -61,6 +61,7 @@ def table(
     validation: dict[str, Any] | None,
     load: dict[str, Any] | None = None,
     bombs: dict[str, Any] | None = None,
+    review: dict[str, Any] | None = None,
 ) -> str:
     lines = [
         "| measure | baseline | portal (median) | baseline (median) | ratio | target | result |",
@@ -250,6 +251,25 @@ def table(
                     seconds is not None and seconds < 10 and after["peak_rss_mb"] < 300,
                 )
             )
+    if review:
+        group = f"6 review, {review['entries']:,} pending"
+        for key, words in (
+            ("group_first_paint_cold", "group view, first paint (cold)"),
+            ("group_first_paint_warm", "group view, first paint (warm)"),
+            ("batch_first_paint", f"batch view of {review['batch']}, first paint"),
+        ):
+            found = review[key]
+            ours = f"{found['median_ms']:.0f} ms, {found['backend_calls_median']:.0f} backend calls"
+            lines.append(row(f"{group}: {words}", "", ours, "", "", "report", None))
+        for key, words in (
+            ("group_poll_204", "group view, poll 204"),
+            ("group_poll_200", "group view, poll 200"),
+            ("batch_poll_204", "batch view, poll 204"),
+            ("batch_poll_200", "batch view, poll 200"),
+        ):
+            found = review[key]
+            ours = f"{found['median_ms']:.0f} ms, portal CPU {found['portal_cpu_ms_per_request']:.0f} ms"
+            lines.append(row(f"{group}: {words}", "", ours, "", "", "< 300 ms", found["median_ms"] < 300))
     return "\n".join(lines)
 
 
@@ -258,12 +278,14 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="small sizes: a try-out, not a measurement")
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench")
-    parser.add_argument("--only", choices=["submit", "uploads", "validation", "load", "bombs"], action="append")
+    parser.add_argument(
+        "--only", choices=["submit", "uploads", "validation", "load", "bombs", "review"], action="append"
+    )
     args = parser.parse_args()
     stop_on_signals()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    wanted = set(args.only or ["submit", "uploads", "validation", "load", "bombs"])
+    wanted = set(args.only or ["submit", "uploads", "validation", "load", "bombs", "review"])
     python = sys.executable
     runs = ["--runs", str(args.runs)]
     info = {"machine_before": machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
@@ -314,6 +336,12 @@ def main() -> int:
             bombs += ["--only", "gz-blank-300m", "--only", "xlsx-laughs", "--only", "tsv-100x1m"]
         codes["bombs"] = step("measure 5", bombs)
         results["bombs"] = json.loads(path.read_text()) if path.exists() else None
+    if "review" in wanted:
+        size = ["--entries", "2000", "--polls", "10", "--profile", "3"] if args.quick else []
+        path = out / "review.json"
+        path.unlink(missing_ok=True)
+        codes["review"] = step("measure 6", [python, str(BENCH / "review.py"), *runs, *size, "--json", str(path)])
+        results["review"] = json.loads(path.read_text()) if path.exists() else None
     info["machine_after"] = machine()
     info["finished"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     summary = table(
@@ -322,6 +350,7 @@ def main() -> int:
         results.get("validation"),
         results.get("load"),
         results.get("bombs"),
+        results.get("review"),
     )
     if results.get("load"):
         summary += "\n\nMeasure 4 per endpoint:\n\n" + endpoint_table(results["load"])
