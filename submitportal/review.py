@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from django.core.cache import cache
+from django.core.cache import caches
 
 from submitportal.loculus import client, schema
 
@@ -25,7 +25,8 @@ PENDING = ("RECEIVED", "IN_PROCESSING", "PROCESSED")
 AWAITING = ("RECEIVED", "IN_PROCESSING")
 PAGE_SIZES = (10, 20, 50, 100)
 DEFAULT_PAGE_SIZE = 50
-DETAILS_SECONDS = 120  # how long a processed entry's details are reused without asking again
+DETAILS_SECONDS = 60  # how long a processed entry's details are reused without asking again
+FULL_CHECK_SECONDS = 30  # a poll whose group counts did not change still looks at the list after this
 DETAILS_THREADS = 8  # get-data-to-edit calls at once for one page
 
 # The filter boxes of the website's control panel: name -> (label words, what it selects).
@@ -199,6 +200,24 @@ class Card:
         return "To be released as open data"
 
 
+def cache():  # type: ignore[no-untyped-def]
+    """The review's own cache (settings.CACHES["review"]): in each process's memory, bounded, never the database's
+    (whose every write counts its rows)."""
+    return caches["review"]
+
+
+def digest(page: client.SequencesPage) -> str:
+    """The group's counts, which change whenever an entry of it changes status: what a poll compares first."""
+    status = ",".join(f"{k}={page.status_counts[k]}" for k in sorted(page.status_counts))
+    results = ",".join(f"{k}={page.processing_result_counts[k]}" for k in sorted(page.processing_result_counts))
+    return f"{status};{results}"
+
+
+def group_digest(token: str, organism: str, group_id: int) -> str:
+    """The counts alone (no entries): one small call."""
+    return digest(client.get_sequences(token, organism, group_ids=[group_id], page=0, size=0))
+
+
 def _details_key(organism: str, accession: str, version: int) -> str:
     return f"review-details:{organism}:{accession}.{version}"
 
@@ -206,7 +225,7 @@ def _details_key(organism: str, accession: str, version: int) -> str:
 def _fetch_details(token: str, organism: str, cards: Sequence[Card]) -> None:
     """Fill each processed card's details: from the cache, or from get-data-to-edit, several at once."""
     wanted = [card for card in cards if card.processed and not card.is_revocation]
-    cached = cache.get_many([_details_key(organism, c.accession, c.version) for c in wanted])
+    cached = cache().get_many([_details_key(organism, c.accession, c.version) for c in wanted])
     missing = []
     for card in wanted:
         found = cached.get(_details_key(organism, card.accession, card.version))
@@ -228,11 +247,11 @@ def _fetch_details(token: str, organism: str, cards: Sequence[Card]) -> None:
         list(pool.map(one, missing))
     found = {_details_key(organism, c.accession, c.version): c.details for c in missing if c.details}
     if found:
-        cache.set_many(found, DETAILS_SECONDS)
+        cache().set_many(found, DETAILS_SECONDS)
 
 
 def forget_details(organism: str, keys: Iterable[tuple[str, int]]) -> None:
-    cache.delete_many([_details_key(organism, accession, version) for accession, version in keys])
+    cache().delete_many([_details_key(organism, accession, version) for accession, version in keys])
 
 
 def _display(value: object) -> str:
@@ -278,6 +297,7 @@ class Listing:
     page: int
     size: int
     matching: int  # entries the filters admit, over all pages
+    digest: str = ""  # the group's counts when it was read (see `digest`)
 
     @property
     def pages(self) -> int:
@@ -299,7 +319,7 @@ def group_listing(
     statuses = filters.statuses()
     if not statuses:  # nothing ticked: the counts still matter
         answer = client.get_sequences(token, organism.key, group_ids=[group_id], statuses=PENDING, page=0, size=0)
-        return Listing([], Counts.of_page(answer), 0, size, 0)
+        return Listing([], Counts.of_page(answer), 0, size, 0, digest(answer))
     answer = client.get_sequences(
         token,
         organism.key,
@@ -316,7 +336,7 @@ def group_listing(
     _fetch_details(token, organism.key, cards)
     for card in cards:
         _describe(card, organism)
-    return Listing(cards, counts, page, size, matching)
+    return Listing(cards, counts, page, size, matching, digest(answer))
 
 
 def batch_listing(
@@ -354,7 +374,7 @@ def batch_listing(
     _fetch_details(token, organism.key, shown)
     for card in shown:
         _describe(card, organism)
-    return Listing(shown, counts, page, size, len(admitted))
+    return Listing(shown, counts, page, size, len(admitted), digest(answer))
 
 
 def batch_keys(listing_entries: Iterable[client.SequenceEntry], *, want: str) -> list[tuple[str, int]]:

@@ -252,7 +252,15 @@ STORAGES = {
 }
 
 # In the database, shared by every portal process and machine (no per-process state).
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "submitportal_cache"}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "submitportal_cache"},
+    # The review page's processed details and group lists: per process, bounded (~5,000 entries, ~10 MB).
+    "review": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "review",
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    },
+}
 
 # The console (stderr, which gunicorn passes on): the portal's own lines at LOG_LEVEL; unhandled
 # exceptions and other 5xx answers once each from django.request at ERROR (the exception's traceback

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 from sandbox.launcher import RunningSandbox, start_sandbox
 
@@ -59,10 +59,15 @@ def _fresh_cache_and_storage(settings: Any, tmp_path_factory: pytest.TempPathFac
     }
     # The portal's own cache lives in the database (tests/test_settings.py checks it); most tests
     # need no database, so they get a process-local one.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"},
+        "review": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests-review"},
+    }
     cache.clear()
+    caches["review"].clear()
     yield
     cache.clear()
+    caches["review"].clear()
 
 
 def point_portal_at(settings: Any, sandbox: RunningSandbox) -> RunningSandbox:
@@ -75,6 +80,7 @@ def point_portal_at(settings: Any, sandbox: RunningSandbox) -> RunningSandbox:
     settings.LOCULUS_FILES_PROTOCOL = "auto"
     settings.S3_ORIGINS = [sandbox.s3]
     cache.clear()  # what the portal learnt about another sandbox
+    caches["review"].clear()
     return sandbox
 
 

@@ -286,3 +286,35 @@ def test_the_result_page_keeps_the_accessions_when_loculus_cannot_say_how_they_a
     page = text(response)
     assert f"s1 {accessions[0]}.1" in page
     assert "Review this submission" in page and "Reload this page to try again." in page
+
+
+def test_a_poll_compares_the_groups_counts_first_and_the_list_at_least_every_half_minute(
+    portal: Client, backend: Backend, loculus: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    import time
+
+    from submitportal.loculus import client
+
+    loculus.configure(processing_delay_seconds=600)
+    (accession,) = submit(backend, [("s1", "2024-03-18", "Uganda")])
+    sent = json.loads(html.unescape(re.search(r"hx-vals='(.*?)'", portal.get(REVIEW).content.decode()).group(1)))
+    calls: list[dict[str, Any]] = []
+    real = client.get_sequences
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(client, "get_sequences", counted)
+    poll = {"poll": "1", **sent}
+    assert portal.get(REVIEW, poll, HTTP_HX_REQUEST="true").status_code == 204
+    assert calls == [{"group_ids": [1], "page": 0, "size": 0}]  # the counts alone: no list read
+    calls.clear()
+    old = {**poll, "at": str(int(time.time()) - 31)}
+    assert portal.get(REVIEW, old, HTTP_HX_REQUEST="true").status_code == 204  # looked at the list: unchanged
+    assert len(calls) == 1 and calls[0]["page"] == 0 and calls[0]["size"] == 50
+    loculus.configure(processing_delay_seconds=0)
+    changed = portal.get(REVIEW, poll, HTTP_HX_REQUEST="true")
+    assert changed.status_code == 200
+    assert f"{accession}.1 s1 Passed QC" in text(changed)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -32,9 +33,25 @@ TEMPLATE = "submitportal/review.html"
 ACCESSION_VERSION = re.compile(r"^([A-Za-z0-9_]+)\.(\d{1,9})$")
 
 
+GROUPS_SECONDS = 60
+
+
+def _user_groups(request: HttpRequest) -> list[client.Group]:
+    """The user's groups; a refresh of the list (htmx) reuses them for a minute (the backend checks the
+    membership of every call anyway, so a stale list can show a page, never its data)."""
+    key = f"review-groups:{request.user.pk}"
+    if request.htmx:  # type: ignore[attr-defined]
+        groups = review.cache().get(key)
+        if groups is not None:
+            return list(groups)
+    groups = client.get_user_groups(signin.access_token(request))
+    review.cache().set(key, groups, GROUPS_SECONDS)
+    return groups
+
+
 def _groups_and_group(request: HttpRequest, group_id: int) -> tuple[list[client.Group], client.Group]:
     """The user's groups and the one asked for; a group the user is not in is not found."""
-    groups = client.get_user_groups(signin.access_token(request))
+    groups = _user_groups(request)
     group = next((g for g in groups if g.group_id == group_id), None)
     if group is None:
         raise Http404("Group not found: you are not a member of this group.")
@@ -125,6 +142,8 @@ def live_context(scope: Scope, listing: review.Listing, **extra: Any) -> dict[st
         ],
         "page_sizes": review.PAGE_SIZES,
         "state": state,
+        "digest": listing.digest,
+        "rendered_at": int(time.time()),
         "action_url": reverse(
             "review-action", kwargs={"organism": scope.organism.key, "group_id": scope.group.group_id}
         ),
@@ -135,10 +154,23 @@ def live_context(scope: Scope, listing: review.Listing, **extra: Any) -> dict[st
 
 
 def render_live(request: HttpRequest, scope: Scope, **extra: Any) -> HttpResponse:
-    """The live region alone (htmx), or 204 when a poll finds nothing changed."""
-    listing = scope.listing(signin.access_token(request))
+    """The live region alone (htmx), or 204 when a poll finds nothing changed.
+
+    A poll first asks for the group's counts alone (one small call): unchanged, nothing in the group
+    changed status, and the answer is 204 without reading the list. Every FULL_CHECK_SECONDS it reads the
+    list anyway and compares what it would show, so nothing stays stale for longer.
+    """
+    token = signin.access_token(request)
+    poll = request.GET.get("poll")
+    if poll and request.GET.get("digest"):
+        age = time.time() - _int(request.GET.get("at"), 0, low=0, high=2**40)
+        if age < review.FULL_CHECK_SECONDS and review.group_digest(
+            token, scope.organism.key, scope.group.group_id
+        ) == request.GET.get("digest"):
+            return HttpResponse(status=204)
+    listing = scope.listing(token)
     ctx = live_context(scope, listing, **extra)
-    if request.GET.get("poll") and request.GET.get("state") == ctx["state"]:
+    if poll and request.GET.get("state") == ctx["state"]:
         return HttpResponse(status=204)
     return render(request, f"{TEMPLATE}#live", ctx)
 
@@ -172,7 +204,7 @@ def review_group(request: HttpRequest, organism: str, group_id: int) -> HttpResp
 def batch_scope(request: HttpRequest, organism: schema.Organism, draft: Draft) -> Scope | None:
     """The review scope of a submitted draft, or None when its group is no longer the user's."""
     group_id = (draft.result or {}).get("groupId", draft.group_id)
-    groups = client.get_user_groups(signin.access_token(request))
+    groups = _user_groups(request)
     group = next((g for g in groups if g.group_id == group_id), None)
     return Scope(request, organism, group, draft) if group else None
 
