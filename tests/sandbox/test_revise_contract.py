@@ -11,6 +11,7 @@ import io
 import re
 import zipfile
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
@@ -363,6 +364,14 @@ def test_revise_checks_files_after_the_accessions_and_against_the_entrys_group(a
         "Unprocessable Entity",
         f"No file uploaded for file IDs: {never_uploaded}",
     )
+    multipart, item = at_once.uncompleted_multipart_file()
+    upload_id = parse_qs(urlparse(item["urls"][0]).query)["uploadId"][0]
+    assert_problem(
+        revise_with({"s1": {"rawReads": [("reads.fq", multipart)]}}),
+        422,
+        "Unprocessable Entity",
+        f"The following multipart uploads have not been completed: ({multipart}, {upload_id})",
+    )
     assert_problem(
         revise_with({"s1": {"unknown": [("reads.fq", never_uploaded)]}}),
         422,
@@ -371,6 +380,12 @@ def test_revise_checks_files_after_the_accessions_and_against_the_entrys_group(a
         "Allowed categories are: rawReads.",
     )
     if at_once.generation == "current":
+        assert_problem(
+            revise_with({"s1": {"rawReads": [("foo.txt", foreign), ("foo.txt", never_uploaded)]}}),
+            422,
+            "Unprocessable Entity",
+            "In metadata file: record #1 with id 's1': found duplicate file names in column 'files.rawReads': foo.txt",
+        )
         # The accession checks come before the file checks, which run after parsing.
         assert_problem(
             revise_with({"s1": {"rawReads": [("reads.fq", foreign)]}}, revision(("123", "s1", "2024-03-19"))),
@@ -379,6 +394,12 @@ def test_revise_checks_files_after_the_accessions_and_against_the_entrys_group(a
             "Accessions 123 do not exist",
         )
     else:
+        assert_problem(
+            revise_with({"s1": {"rawReads": [("foo.txt", foreign), ("foo.txt", never_uploaded)]}}),
+            422,
+            "Unprocessable Entity",
+            "The files in category rawReads contain duplicate file names: foo.txt",
+        )
         # A legacy fileMapping was checked before the metadata was read at all.
         assert_problem(
             revise_with({"s1": {"unknown": [("reads.fq", foreign)]}}, revision(("123", "s1", "2024-03-19"))),
