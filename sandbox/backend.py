@@ -1,4 +1,4 @@
-"""The Loculus backend stand-in: auth, files, submit, get-sequences, groups, OpenAPI, admin API.
+"""The Loculus backend stand-in: auth, files, submit, review, revise and revoke, groups, OpenAPI, admin API.
 
 Everything a client can observe follows ``backend-contract.md``: status codes, ProblemDetail
 bodies, Spring Security's 401/403 shapes, ``x-request-id`` and CORS. Where Spring's own order
@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -659,6 +660,16 @@ def create_backend_app(
         cleaned = re.sub(r"[^A-Za-z0-9._-]", "_", name or "")
         return cleaned or fallback
 
+    def kept_sequences(sequence_path: Path | None, sequence_part: FileStorage | None) -> dict[str, str]:
+        """The uploaded sequences by FASTA ID, for processing and download (none when too large to keep)."""
+        if sequence_path is None or sequence_path.stat().st_size > MAX_KEPT_SEQUENCE_BYTES:
+            return {}
+        with open(sequence_path, "rb") as sequence_stream:
+            kept = UploadedFile(sequence_part.filename if sequence_part else None, sequence_stream)
+            compression = detect_compression(kept, "Sequence file", SEQUENCE_EXTENSIONS)
+            with open_decompressed(kept, compression) as binary:
+                return read_sequences(binary)
+
     @app.post("/<organism_key>/submit")
     def submit(organism_key: str) -> Response:
         current = user()
@@ -725,13 +736,7 @@ def create_backend_app(
         except BaseException:
             shutil.rmtree(directory, ignore_errors=True)
             raise
-        sequences: dict[str, str] = {}
-        if sequence_path is not None and sequence_path.stat().st_size <= MAX_KEPT_SEQUENCE_BYTES:
-            with open(sequence_path, "rb") as sequence_stream:
-                kept = UploadedFile(sequence_part.filename if sequence_part else None, sequence_stream)
-                compression = detect_compression(kept, "Sequence file", SEQUENCE_EXTENSIONS)
-                with open_decompressed(kept, compression) as binary:
-                    sequences = read_sequences(binary)
+        sequences = kept_sequences(sequence_path, sequence_part)
 
         with submit_lock:
             accessions = store.allocate_accessions(len(validated.entries))
@@ -1271,16 +1276,6 @@ def create_backend_app(
             }
             store.record_submission(record, entries)
         return json_response(response)
-
-    def kept_sequences(sequence_path: Any, sequence_part: FileStorage | None) -> dict[str, str]:
-        """The uploaded sequences by FASTA ID, for processing and download (none when too large to keep)."""
-        if sequence_path is None or sequence_path.stat().st_size > MAX_KEPT_SEQUENCE_BYTES:
-            return {}
-        with open(sequence_path, "rb") as sequence_stream:
-            kept = UploadedFile(sequence_part.filename if sequence_part else None, sequence_stream)
-            compression = detect_compression(kept, "Sequence file", SEQUENCE_EXTENSIONS)
-            with open_decompressed(kept, compression) as binary:
-                return read_sequences(binary)
 
     @app.post("/<organism_key>/revoke")
     def revoke(organism_key: str) -> Response:
