@@ -264,6 +264,15 @@ def make_unique_ids(ids: list[str]) -> list[str]:
     return unique
 
 
+def jsonb_order(keys: Iterable[str]) -> list[str]:
+    """The order in which PostgreSQL's jsonb hands back object keys: shorter first, then bytewise.
+
+    The backend stores the submitted sequences (keyed by FASTA ID) as jsonb, so the download
+    lists an entry's FASTA IDs in this order, not in the order of the uploaded file.
+    """
+    return sorted(keys, key=lambda key: (len(key.encode()), key.encode()))
+
+
 def tsv_value(value: str, first: bool) -> str:
     """Commons CSV's MINIMAL quoting as ``CSVFormat.TDF`` prints it."""
     if value == "":
@@ -286,7 +295,7 @@ def submitted_data_zip(entries: list[SequenceEntry], organism: Organism, *, file
     ids = make_unique_ids([e.submission_id for e in entries])
     unique_fasta_ids: list[dict[str, str]] = [{} for _ in entries]
     if multi_segment:
-        originals = [(index, fid) for index, e in enumerate(entries) for fid in e.sequences]
+        originals = [(index, fid) for index, e in enumerate(entries) for fid in jsonb_order(e.sequences)]
         for (index, fid), unique in zip(originals, make_unique_ids([fid for _, fid in originals]), strict=True):
             unique_fasta_ids[index][fid] = unique
     keys = sorted({key for e in entries for key in e.metadata})
@@ -311,7 +320,8 @@ def submitted_data_zip(entries: list[SequenceEntry], organism: Organism, *, file
         if organism.consensus_sequences:
             fasta = io.StringIO()
             for index, entry in enumerate(entries):
-                for fasta_id, sequence in entry.sequences.items():
+                for fasta_id in jsonb_order(entry.sequences):
+                    sequence = entry.sequences[fasta_id]
                     header_id = unique_fasta_ids[index][fasta_id] if multi_segment else ids[index]
                     fasta.write(f">{header_id}\n{sequence}\n")
             archive.writestr("sequences.fasta", fasta.getvalue().encode("utf-8"))
