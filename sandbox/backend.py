@@ -1218,6 +1218,7 @@ def create_backend_app(
                 # the backend's unique (accession, version) key makes it.
                 latest = latest_versions(e for e in store.entries if e.accession == accession)[accession]
                 if latest.status != "APPROVED_FOR_RELEASE":
+                    shutil.rmtree(directory, ignore_errors=True)
                     raise Unprocessable(
                         "Accession versions are not in one of the states [APPROVED_FOR_RELEASE]: "
                         f"{latest.display} - {latest.status}"
