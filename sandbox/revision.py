@@ -116,12 +116,6 @@ def check_latest_versions_released(
 # --------------------------------------------------------------------------------------
 
 
-@dataclass
-class ValidatedRevision(ValidatedSubmission):
-    # accession -> the latest version that the revision follows
-    revised: dict[str, SequenceEntry] | None = None
-
-
 def collect_revised_metadata(entries: Iterator[MetadataEntry]) -> list[MetadataEntry]:
     """Consume rows in the backend's batches; a batch insert into the aux table finds duplicates.
 
@@ -152,7 +146,7 @@ def collect_revised_metadata(entries: Iterator[MetadataEntry]) -> list[MetadataE
     return collected
 
 
-def validate_revision(upload: SubmitUpload, lookup: FileLookup, associate: Associate) -> ValidatedRevision:
+def validate_revision(upload: SubmitUpload, lookup: FileLookup, associate: Associate) -> ValidatedSubmission:
     """Run the revision checks in the backend's order; raise the first failing Problem.
 
     ``upload.group_id`` is unused: a revision has no group of its own, each row takes its
@@ -210,7 +204,7 @@ def validate_revision(upload: SubmitUpload, lookup: FileLookup, associate: Assoc
                 raise BadRequest(f"the {organism.key} organism does not support file submission.")
             validate_files(files, organism, lookup)
     validate_revised_file_groups(files, group_of, lookup)
-    return ValidatedRevision(entries, sequence_ids, files, revised)
+    return ValidatedSubmission(entries, sequence_ids, files)
 
 
 def validate_revised_file_groups(files: FilesMap, group_of: dict[str, int], lookup: FileLookup) -> None:
