@@ -1,4 +1,4 @@
-"""The Loculus backend stand-in: auth, files, submit, get-sequences, groups, OpenAPI, admin API.
+"""The Loculus backend stand-in: auth, files, submit, review, revise and revoke, groups, OpenAPI, admin API.
 
 Everything a client can observe follows ``backend-contract.md``: status codes, ProblemDetail
 bodies, Spring Security's 401/403 shapes, ``x-request-id`` and CORS. Where Spring's own order
@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -40,6 +41,17 @@ from sandbox.problems import (
     problem_body,
 )
 from sandbox.processing import MAX_KEPT_SEQUENCE_BYTES, read_sequences
+from sandbox.revision import (
+    MAX_SUBMITTED_DATA_DOWNLOAD_ENTRIES,
+    Caller,
+    check_latest_versions_released,
+    downloadable,
+    latest_versions,
+    revocation_of,
+    submitted_data_filename,
+    submitted_data_zip,
+    validate_revision,
+)
 from sandbox.s3 import S3Storage
 from sandbox.settings import RuntimeSettings
 from sandbox.state import FileRecord, SequenceEntry, Store, utc_now
@@ -648,6 +660,16 @@ def create_backend_app(
         cleaned = re.sub(r"[^A-Za-z0-9._-]", "_", name or "")
         return cleaned or fallback
 
+    def kept_sequences(sequence_path: Path | None, sequence_part: FileStorage | None) -> dict[str, str]:
+        """The uploaded sequences by FASTA ID, for processing and download (none when too large to keep)."""
+        if sequence_path is None or sequence_path.stat().st_size > MAX_KEPT_SEQUENCE_BYTES:
+            return {}
+        with open(sequence_path, "rb") as sequence_stream:
+            kept = UploadedFile(sequence_part.filename if sequence_part else None, sequence_stream)
+            compression = detect_compression(kept, "Sequence file", SEQUENCE_EXTENSIONS)
+            with open_decompressed(kept, compression) as binary:
+                return read_sequences(binary)
+
     @app.post("/<organism_key>/submit")
     def submit(organism_key: str) -> Response:
         current = user()
@@ -714,13 +736,7 @@ def create_backend_app(
         except BaseException:
             shutil.rmtree(directory, ignore_errors=True)
             raise
-        sequences: dict[str, str] = {}
-        if sequence_path is not None and sequence_path.stat().st_size <= MAX_KEPT_SEQUENCE_BYTES:
-            with open(sequence_path, "rb") as sequence_stream:
-                kept = UploadedFile(sequence_part.filename if sequence_part else None, sequence_stream)
-                compression = detect_compression(kept, "Sequence file", SEQUENCE_EXTENSIONS)
-                with open_decompressed(kept, compression) as binary:
-                    sequences = read_sequences(binary)
+        sequences = kept_sequences(sequence_path, sequence_part)
 
         with submit_lock:
             accessions = store.allocate_accessions(len(validated.entries))
@@ -1117,6 +1133,210 @@ def create_backend_app(
             entry.status = "RECEIVED"
             entry.received_at = time.time()
         return Response("", status=204)
+
+    # --- revise, revoke, download submitted data (contract §4.2, §5.6, §5.7) ----------------------
+
+    def caller(current: AuthenticatedUser) -> Caller:
+        return Caller(current.username, current.is_super_user)
+
+    def members_of(group_id: int) -> list[str]:
+        return store.groups[group_id].members
+
+    @app.post("/<organism_key>/revise")
+    def revise(organism_key: str) -> Response:
+        current = user()
+        require_multipart()
+        metadata_part = request.files.get("metadataFile")
+        if metadata_part is None:
+            raise BadRequest("Required part 'metadataFile' is not present.")
+        sequence_part = request.files.get("sequenceFile")
+        generation = settings.generation
+        file_mapping: str | None = None
+        if generation == "legacy":
+            if "fileMapping" in request.files:
+                file_mapping = request.files["fileMapping"].stream.read().decode("utf-8", errors="replace")
+            elif "fileMapping" in request.form:
+                file_mapping = request.form["fileMapping"]
+        organism = organism_or_400(organism_key, "revise")
+
+        upload_id = str(uuid.uuid4())
+        directory = store.submission_dir(upload_id)
+        metadata_path = directory / ("metadata-" + safe_name(metadata_part.filename, "metadata"))
+        with open(metadata_path, "wb") as target:
+            copy_upload(metadata_part, target)
+        sequence_path = None
+        if sequence_part is not None:
+            sequence_path = directory / ("sequences-" + safe_name(sequence_part.filename, "sequences"))
+            with open(sequence_path, "wb") as target:
+                copy_upload(sequence_part, target)
+        if file_mapping is not None:
+            (directory / "fileMapping.json").write_text(file_mapping, encoding="utf-8")
+
+        def associate(accessions: list[str]) -> dict[str, SequenceEntry]:
+            store.advance(settings.processing_delay_seconds)
+            with store.lock:
+                latest = latest_versions(store.entries)
+                found = check_latest_versions_released(accessions, latest, caller(current), members_of, organism)
+            return {entry.accession: entry for entry in found}
+
+        try:
+            with open(metadata_path, "rb") as metadata_stream:
+                sequence_stream = open(sequence_path, "rb") if sequence_path else None
+                try:
+                    validated = validate_revision(
+                        SubmitUpload(
+                            organism=organism,
+                            generation=generation,
+                            group_id=0,
+                            upload_id=upload_id,
+                            metadata_file=UploadedFile(metadata_part.filename, metadata_stream),
+                            sequence_file=(
+                                UploadedFile(sequence_part.filename, sequence_stream)
+                                if sequence_part is not None and sequence_stream is not None
+                                else None
+                            ),
+                            file_mapping=file_mapping,
+                        ),
+                        StoreFileLookup(),
+                        associate,
+                    )
+                finally:
+                    if sequence_stream is not None:
+                        sequence_stream.close()
+        except BaseException:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
+        sequences = kept_sequences(sequence_path, sequence_part)
+
+        with submit_lock, store.lock:
+            now = utc_now().isoformat()
+            entries = []
+            response = []
+            for entry in validated.entries:
+                accession = str(entry.accession)
+                # Read again under the lock: a concurrent revision of the same accession loses, as
+                # the backend's unique (accession, version) key makes it.
+                latest = latest_versions(e for e in store.entries if e.accession == accession)[accession]
+                if latest.status != "APPROVED_FOR_RELEASE":
+                    shutil.rmtree(directory, ignore_errors=True)
+                    raise Unprocessable(
+                        "Accession versions are not in one of the states [APPROVED_FOR_RELEASE]: "
+                        f"{latest.display} - {latest.status}"
+                    )
+                files = validated.files.get(entry.submission_id)
+                entries.append(
+                    SequenceEntry(
+                        accession=accession,
+                        version=latest.version + 1,
+                        organism=organism.key,
+                        submission_id=entry.submission_id,
+                        group_id=latest.group_id,
+                        submitter=current.username,
+                        data_use_terms=dict(latest.data_use_terms),  # revisions keep their terms
+                        submitted_at=now,
+                        metadata=entry.metadata,
+                        files=(
+                            {category: [ref.as_json() for ref in refs] for category, refs in files.items()}
+                            if files
+                            else None
+                        ),
+                        sequences={fid: sequences[fid] for fid in entry.fasta_ids if fid in sequences},
+                    )
+                )
+                response.append(
+                    {"accession": accession, "version": latest.version + 1, "submissionId": entry.submission_id}
+                )
+            record = {
+                "uploadId": upload_id,
+                "type": "revision",
+                "organism": organism.key,
+                "groupId": None,
+                "submitter": current.username,
+                "generation": generation,
+                "dataUseTerms": None,
+                "submittedAt": now,
+                "directory": str(directory),
+                "metadataFile": {"filename": metadata_part.filename, "path": str(metadata_path)},
+                "sequenceFile": (
+                    {"filename": sequence_part.filename, "path": str(sequence_path)} if sequence_part else None
+                ),
+                "fileMapping": file_mapping,
+                "entries": [
+                    {
+                        "submissionId": new.submission_id,
+                        "accession": new.accession,
+                        "version": new.version,
+                        "groupId": new.group_id,
+                        "metadata": new.metadata,
+                        "fastaIds": entry.fasta_ids,
+                        "files": new.files or {},
+                    }
+                    for new, entry in zip(entries, validated.entries, strict=True)
+                ],
+                "response": response,
+            }
+            store.record_submission(record, entries)
+        return json_response(response)
+
+    @app.post("/<organism_key>/revoke")
+    def revoke(organism_key: str) -> Response:
+        current = user()
+        body = json_body()
+        accessions = body.get("accessions")
+        if accessions is None:
+            raise missing_creator_parameter("AccessionsToRevokeWithComment", "accessions")
+        comment = body.get("versionComment")
+        if not isinstance(accessions, list) or not all(isinstance(a, str) for a in accessions):
+            raise BadRequest("JSON parse error: accessions must be a list of strings.")
+        if comment is not None and not isinstance(comment, str):
+            raise BadRequest("JSON parse error: versionComment must be a string.")
+        organism = organism_or_400(organism_key, "revoke")
+        store.advance(settings.processing_delay_seconds)
+        with store.lock:
+            latest = latest_versions(store.entries)
+            found = check_latest_versions_released(accessions, latest, caller(current), members_of, organism)
+            now = utc_now().isoformat()
+            revocations = [revocation_of(entry, current.username, comment, now) for entry in found]
+            store.add_entries(revocations)
+        revocations.sort(key=lambda e: e.accession)
+        return json_response(
+            [{"accession": e.accession, "version": e.version, "submissionId": e.submission_id} for e in revocations]
+        )
+
+    @app.post("/<organism_key>/get-submitted-data")
+    def get_submitted_data(organism_key: str) -> Response:
+        current = user()
+        content_type = request.headers.get("Content-Type") or "application/octet-stream"
+        if not content_type.lower().startswith("application/json"):
+            raise Problem(f"Content-Type '{content_type}' is not supported.", 415)
+        body = json_body()
+        group_id = body.get("groupId")
+        if group_id is None:
+            raise missing_creator_parameter("GetSubmittedDataRequest", "groupId")
+        accessions = body.get("accessionsFilter")
+        if isinstance(group_id, bool) or not isinstance(group_id, int):
+            raise BadRequest("JSON parse error: groupId must be an integer.")
+        if accessions is not None and (
+            not isinstance(accessions, list) or not all(isinstance(a, str) for a in accessions)
+        ):
+            raise BadRequest("JSON parse error: accessionsFilter must be a list of strings.")
+        organism = organism_or_400(organism_key, "getSubmittedData")
+        with store.lock:
+            require_groups_exist([group_id])
+            require_member([group_id], current)
+        store.advance(settings.processing_delay_seconds)
+        with store.lock:
+            chosen = downloadable(store.entries, organism, group_id, accessions)
+        if len(chosen) > MAX_SUBMITTED_DATA_DOWNLOAD_ENTRIES:
+            raise Unprocessable(
+                f"Download is limited to {MAX_SUBMITTED_DATA_DOWNLOAD_ENTRIES} entries. Requested download would "
+                f"include {len(chosen)} entries. Please filter fewer sequences."
+            )
+        content = submitted_data_zip(chosen, organism, files_columns=settings.generation == "current")
+        response = Response(content, status=200, mimetype="application/zip")
+        filename = submitted_data_filename(organism, utc_now())
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
 
     # --- sandbox admin API (no auth; not part of Loculus) ------------------------------------------
 

@@ -250,6 +250,36 @@ def build_spec(server_url: str, generation: str) -> dict[str, Any]:
                 "security": BEARER,
             }
         },
+        "/{organism}/revise": {
+            "post": {
+                "tags": ["submission-controller"],
+                "operationId": "revise",
+                "parameters": [ORGANISM_PARAMETER],
+                "requestBody": {
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {"required": ["metadataFile"], "type": "object", "properties": submit_properties}
+                        }
+                    }
+                },
+                "responses": _ok({"type": "array", "items": {"$ref": "#/components/schemas/SubmissionIdMapping"}}),
+                "security": BEARER,
+            }
+        },
+        "/{organism}/revoke": {
+            "post": _json_operation("revoke", "AccessionsToRevokeWithComment"),
+        },
+        "/{organism}/get-submitted-data": {
+            "post": {
+                **_json_operation("getSubmittedData", "GetSubmittedDataRequest"),
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+                    }
+                },
+            },
+        },
         "/{organism}/get-sequences": {
             "get": {
                 "tags": ["submission-controller"],

@@ -270,6 +270,7 @@ class MetadataEntry:
     metadata: dict[str, str]
     fasta_ids: list[str]
     files: dict[str, list[FileRef]] | None = None
+    accession: str | None = None  # revisions only
 
 
 @dataclass
@@ -371,8 +372,11 @@ def _value_without_whitespace(record: TsvRecord, field_name: str) -> str:
     return value
 
 
-def iter_metadata_entries(text: Iterable[str], *, files_columns: bool) -> Iterator[MetadataEntry]:
-    """Parse metadata rows as ``metadataEntryStreamAsSequence`` does.
+def iter_metadata_entries(
+    text: Iterable[str], *, files_columns: bool, revision: bool = False
+) -> Iterator[MetadataEntry]:
+    """Parse metadata rows as ``metadataEntryStreamAsSequence`` (or, for ``revision``,
+    ``revisionEntryStreamAsSequence``, which also wants an ``accession`` column) does.
 
     ``files_columns`` is False for the legacy generation, where ``files.*`` columns were
     ordinary metadata.
@@ -402,6 +406,8 @@ def iter_metadata_entries(text: Iterable[str], *, files_columns: bool) -> Iterat
         if duplicate_headers:
             raise Unprocessable("In metadata file: found duplicate file headers: " + ", ".join(duplicate_headers))
         file_headers = list(dict.fromkeys(file_headers))
+    if revision and "accession" not in header_map:
+        raise Unprocessable("The revised metadata file does not contain the header 'accession'")
 
     record_number = 0
     while True:
@@ -414,19 +420,23 @@ def iter_metadata_entries(text: Iterable[str], *, files_columns: bool) -> Iterat
         record_number += 1
         record = TsvRecord(values, header_map, record_number)
         submission_id = _value_without_whitespace(record, id_header)
+        accession = _value_without_whitespace(record, "accession") if revision else None
         fasta_ids = _fasta_ids(record, submission_id)
         files = _files(record, submission_id, file_headers) if file_headers else None
         metadata = {
             name: value
             for name, value in record.as_map().items()
-            if name != id_header and name != "fastaIds" and not (files_columns and name.startswith(FILES_PREFIX))
+            if name != id_header
+            and name != "fastaIds"
+            and not (revision and name == "accession")
+            and not (files_columns and name.startswith(FILES_PREFIX))
         }
         if not metadata:
             raise Unprocessable(
                 f"In metadata file: record #{record_number} with id {submission_id} contains no metadata. "
                 "This is invalid."
             )
-        yield MetadataEntry(submission_id, metadata, fasta_ids, files)
+        yield MetadataEntry(submission_id, metadata, fasta_ids, files, accession)
 
 
 def _fasta_ids(record: TsvRecord, submission_id: str) -> list[str]:

@@ -139,6 +139,41 @@ class Backend:
             return self.post(f"/{organism}/submit", username, params=fields, files=parts or {"none": ("", b"")})
         return self.post(f"/{organism}/submit", username, data=fields, files=parts or {"none": ("", b"")})
 
+    def revise(
+        self,
+        organism: str,
+        metadata: str | bytes | None,
+        sequences: str | bytes | None = None,
+        *,
+        metadata_name: str = "metadata.tsv",
+        sequence_name: str = "sequences.fasta",
+        files: dict[str, dict[str, list[tuple[str, str]]]] | None = None,
+        file_mapping: str | None = None,
+        username: str | None = "testuser",
+    ) -> requests.Response:
+        """POST /{organism}/revise; ``files`` attached the generation's way, as for :meth:`submit`."""
+        if files and metadata is not None:
+            if self.generation == "current":
+                metadata = add_file_columns(str(metadata), files)
+            else:
+                file_mapping = legacy_file_mapping(files)
+        parts: dict[str, Any] = {}
+        if metadata is not None:
+            parts["metadataFile"] = (metadata_name, metadata)
+        if sequences is not None:
+            parts["sequenceFile"] = (sequence_name, sequences)
+        fields = {"fileMapping": file_mapping} if file_mapping is not None else {}
+        return self.post(f"/{organism}/revise", username, data=fields, files=parts or {"none": ("", b"")})
+
+
+def legacy_file_mapping(files: dict[str, dict[str, list[tuple[str, str]]]]) -> str:
+    return json.dumps(
+        {
+            sid: {cat: [{"fileId": fid, "name": name} for name, fid in refs] for cat, refs in cats.items()}
+            for sid, cats in files.items()
+        }
+    )
+
 
 def add_file_columns(metadata: str, files: dict[str, dict[str, list[tuple[str, str]]]]) -> str:
     lines = metadata.rstrip("\n").split("\n")

@@ -35,6 +35,14 @@ def test_api_docs_describe_the_submit_operation_of_each_generation(backend: Back
         )
 
 
+def test_api_docs_describe_the_revise_operation_of_each_generation(backend: Backend) -> None:
+    paths = requests.get(f"{backend.url}/api-docs", timeout=TIMEOUT).json()["paths"]
+    operation = paths["/{organism}/revise"]["post"]
+    assert [p["name"] for p in operation["parameters"]] == ["organism"]  # no group, no data use terms
+    schema = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert ("fileMapping" in schema["properties"]) == (backend.generation == "legacy")
+
+
 def test_api_docs_list_the_paths_a_portal_uses(loculus_sandbox: RunningSandbox) -> None:
     paths = requests.get(f"{loculus_sandbox.backend}/api-docs", timeout=TIMEOUT).json()["paths"]
     for path in (
@@ -48,6 +56,9 @@ def test_api_docs_list_the_paths_a_portal_uses(loculus_sandbox: RunningSandbox) 
         "/{organism}/delete-sequence-entry-versions",
         "/{organism}/get-data-to-edit/{accession}/{version}",
         "/{organism}/submit-edited-data",
+        "/{organism}/revise",
+        "/{organism}/revoke",
+        "/{organism}/get-submitted-data",
     ):
         assert path in paths
 
