@@ -25,8 +25,9 @@ a) first paint of the group view (GET of the full page, 50 a page): cold = a pag
    all --runs pages once more after all were seen (what the details cache holds); with the number of
    backend calls each made and the time the backend took for them (the portal's "backend GET … in N ms"
    log lines between the request's start and end, summed: 8 run at once) and CPU per request;
-b) a refresh of the group view: the poll the page sends every 2 s (HX-Request, ?…&poll=1&state=…) when
-   nothing changed (204) and when something changed (200: a stale state, so the live region is
+b) a refresh of the group view: the poll the page sends every 2 s (HX-Request, ?…&poll=1&state=…&digest=…)
+   when nothing changed (204: the group's counts alone are read, and at most every 30 s the list) and
+   when something changed (200: a stale state and no digest, so the list is read and the live region
    rendered; the entries' details are cached, as on a page already seen);
 c) the same for the batch view (the result page of the batch), first paint and its two polls;
 d) CPU seconds per refresh, over --polls polls of each kind: the portal's worker (user + system) and
@@ -56,7 +57,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urljoin
+from urllib.parse import quote, urlencode, urljoin
 
 import requests
 from common import (
@@ -158,7 +159,7 @@ def bulk_submit(session: requests.Session, site: str, count: int) -> str:
 
 
 def poll_of(page_html: str) -> tuple[str, str]:
-    """(the poll's URL, the state it sends) as the page's #review-live element carries them."""
+    """(the poll's URL, the query it adds: state and digest) as the page's #review-live element carries them."""
     live = re.search(r'<section id="review-live"[^>]*>', page_html, re.S)
     if not live:
         raise RuntimeError("no #review-live region on the page")
@@ -166,7 +167,7 @@ def poll_of(page_html: str) -> tuple[str, str]:
     vals = re.search(r"hx-vals='([^']+)'", live.group(0))
     if not url or not vals:
         raise RuntimeError("the review region does not poll: nothing awaits processing?")
-    return html.unescape(url.group(1)), json.loads(html.unescape(vals.group(1)))["state"]
+    return html.unescape(url.group(1)), urlencode(json.loads(html.unescape(vals.group(1))))
 
 
 # --- Measuring -----------------------------------------------------------------------------------------
@@ -346,7 +347,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         poll_url, state = poll_of(result_html)
         sb.configure(processing_delay_seconds=0)
         portal_before, sandbox_before = meter.portal_cpu(), meter.sandbox_cpu()
-        sample, text = meter.get(f"{site.url}{poll_url}&state={quote(state)}", htmx=True)
+        sample, text = meter.get(f"{site.url}{poll_url}&{state}", htmx=True)
         if "Passed QC" not in text:
             raise RuntimeError("the batch poll after processing shows no processed entry")
         done = Series([sample], meter.portal_cpu() - portal_before, meter.sandbox_cpu() - sandbox_before)
@@ -486,7 +487,7 @@ def polls(meter: Meter, name: str, site: str, page_html: str, count: int) -> dic
     poll_url, state = poll_of(page_html)
     letter = "b" if name == "group" else "c"
     log(f"{letter}) {name} view: {count} polls with nothing changed (204), {count} with something changed (200)")
-    same = f"{site}{poll_url}&state={quote(state)}"
+    same = f"{site}{poll_url}&{state}"
     stale = f"{site}{poll_url}&state=stale"
     unchanged = meter.series(count, lambda _: meter.get(same, htmx=True, expect=204)[0], cpu=True)
     changed = meter.series(count, lambda _: meter.get(stale, htmx=True, expect=200)[0], cpu=True)

@@ -7,9 +7,9 @@ portal answers 204 (nothing to swap) until what it would show differs from what 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
-import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -143,7 +143,6 @@ def live_context(scope: Scope, listing: review.Listing, **extra: Any) -> dict[st
         "page_sizes": review.PAGE_SIZES,
         "state": state,
         "digest": listing.digest,
-        "rendered_at": int(time.time()),
         "action_url": reverse(
             "review-action", kwargs={"organism": scope.organism.key, "group_id": scope.group.group_id}
         ),
@@ -157,16 +156,16 @@ def render_live(request: HttpRequest, scope: Scope, **extra: Any) -> HttpRespons
     """The live region alone (htmx), or 204 when a poll finds nothing changed.
 
     A poll first asks for the group's counts alone (one small call): unchanged, nothing in the group
-    changed status, and the answer is 204 without reading the list. Every FULL_CHECK_SECONDS it reads the
-    list anyway and compares what it would show, so nothing stays stale for longer.
+    changed status, and the answer is 204 without reading the list. At most every FULL_CHECK_SECONDS a
+    page's polls (the same query: the same state shown) read the list anyway and compare what it would
+    show, so nothing stays stale for longer, even where two changes left the counts as they were.
     """
     token = signin.access_token(request)
     poll = request.GET.get("poll")
     if poll and request.GET.get("digest"):
-        age = time.time() - _int(request.GET.get("at"), 0, low=0, high=2**40)
-        if age < review.FULL_CHECK_SECONDS and review.group_digest(
-            token, scope.organism.key, scope.group.group_id
-        ) == request.GET.get("digest"):
+        page_key = f"review-checked:{request.user.pk}:{hashlib.sha256(request.get_full_path().encode()).hexdigest()}"
+        due = review.cache().add(page_key, True, review.FULL_CHECK_SECONDS)
+        if not due and review.group_digest(token, scope.organism.key, scope.group.group_id) == request.GET["digest"]:
             return HttpResponse(status=204)
     listing = scope.listing(token)
     ctx = live_context(scope, listing, **extra)
