@@ -175,15 +175,11 @@ class Card:
 
     @property
     def approvable(self) -> bool:
-        return self.processed and self.result != "HAS_ERRORS" and not self.is_revocation_blocked
+        return self.processed and self.result != "HAS_ERRORS"
 
     @property
     def is_revocation(self) -> bool:
         return bool(self.entry and self.entry.is_revocation)
-
-    @property
-    def is_revocation_blocked(self) -> bool:
-        return False
 
     @property
     def state(self) -> str:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from submitportal.views import bulk, drafts, extra_file_uploads, pages, review, signin, submission
+from submitportal.views import bulk, drafts, extra_file_uploads, pages, released, review, signin, submission
 
 # Django takes it from the root URLconf: a URLconf that replaces this one re-exports it (tests/error_urls.py).
 handler500 = pages.server_error
@@ -26,6 +26,10 @@ urlpatterns = [
     path("<slug:organism>/submission/review/", review.review_chosen, name="review"),
     path("<slug:organism>/submission/<int:group_id>/review/", review.review_group, name="review-group"),
     path("<slug:organism>/submission/<int:group_id>/review/action", review.review_action, name="review-action"),
+    path("<slug:organism>/submission/released/", released.released_chosen, name="released-chosen"),
+    path("<slug:organism>/submission/<int:group_id>/released/", released.released, name="released"),
+    path("<slug:organism>/submission/<int:group_id>/released/revoke", released.revoke, name="released-revoke"),
+    path("<slug:organism>/submission/<int:group_id>/released/download", released.download, name="released-download"),
     path("<slug:organism>/submission/", submission.organism_submission, name="organism-submission"),
     path("<slug:organism>/submission/bulk/", bulk.new_bulk, name="bulk-new"),
     path("<slug:organism>/submission/bulk/<uuid:draft_id>/", bulk.bulk_form, name="bulk-form"),

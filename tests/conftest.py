@@ -154,6 +154,24 @@ def signed_in(client: Any, db: None, monkeypatch: pytest.MonkeyPatch) -> Any:
     return client
 
 
+@pytest.fixture
+def portal(signed_in: Any, loculus: RunningSandbox, testuser_token: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """testuser signed in to the portal, which calls the sandbox with testuser's real token."""
+    from submitportal import signin
+
+    monkeypatch.setattr(signin, "access_token", lambda request: testuser_token)
+    loculus.configure(processing_delay_seconds=0)
+    return signed_in
+
+
+@pytest.fixture
+def backend(loculus: RunningSandbox) -> Any:
+    """The sandbox's backend API as testuser and others (tests/sandbox/helpers.py), current generation."""
+    from tests.sandbox.helpers import Backend
+
+    return Backend(loculus, "current")
+
+
 # --- Browser --------------------------------------------------------------------------------------
 
 

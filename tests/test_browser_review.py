@@ -151,3 +151,46 @@ def test_one_entry_is_approved_from_a_dialog_that_stays_open_while_the_list_refr
     expect(page.get_by_text(f"{wrong}.1 discarded.")).to_be_visible()
     expect(wrong_card).to_have_count(0)
     assert statuses(backend) == {good: "APPROVED_FOR_RELEASE", waiting: "RECEIVED"}
+
+
+def test_a_released_entry_is_downloaded_as_submitted_and_revoked_with_a_reason(
+    page: Page, live_server: Any, loculus: RunningSandbox, tmp_path: Path
+) -> None:
+    import io
+    import zipfile
+
+    backend = Backend(loculus, "current")
+    loculus.configure(processing_delay_seconds=0)
+    header = ["id", "sampleCollectionDate", "geoLocCountry"]
+    rows = [["keep", "2024-03-18", "Uganda"], ["gone", "2024-03-18", "Kenya"]]
+    response = backend.submit("ebola-sudan", tsv(header, *rows), fasta(*[(r[0], "ACGT" * 10) for r in rows]))
+    kept, revoked = [item["accession"] for item in response.json()]
+    backend.get("/ebola-sudan/get-sequences")
+    assert backend.post("/ebola-sudan/approve-processed-data", json={"groupIdsFilter": [1], "scope": "ALL"}).ok
+
+    page.goto(f"{live_server.url}/ebola-sudan/submission/")
+    log_in_on_keycloak(page, "testuser")
+    page.get_by_role("link", name="View View your group's released sequences.").click()
+    expect(page.get_by_role("heading", name="Released sequences")).to_be_visible()
+    page.get_by_label(f"Choose {kept}.1").check()
+    with page.expect_download() as got:
+        page.get_by_role("button", name="Download originally submitted data").click()
+    archive = zipfile.ZipFile(io.BytesIO(Path(got.value.path()).read_bytes()))
+    lines = archive.read("metadata.tsv").decode().splitlines()
+    assert [line.split("\t")[:2] for line in lines[1:]] == [["keep", kept]]
+
+    page.get_by_label(f"Choose {kept}.1").uncheck()
+    page.get_by_label(f"Choose {revoked}.1").check()
+    page.get_by_label("Reason for revocation").fill("sample swap")
+    page.get_by_role("button", name="Revoke the chosen sequences").click()
+    confirm(page, "Are you sure you want to revoke the selected sequences?", "Confirm")
+    expect(page.get_by_role("heading", name="Review pending submissions", level=1)).to_be_visible()
+    expect(page.get_by_text(f"1 revocation version(s) created: {revoked}.2.")).to_be_visible()
+    card = page.get_by_role("listitem", name=f"{revoked}.2 gone")
+    expect(card).to_contain_text("Revocation entry")
+    entries = backend.get("/ebola-sudan/get-sequences").json()["sequenceEntries"]
+    assert {(e["accession"], e["version"], e["isRevocation"]) for e in entries} == {
+        (kept, 1, False),
+        (revoked, 1, False),
+        (revoked, 2, True),
+    }

@@ -12,7 +12,6 @@ import pytest
 from django.test import Client
 
 from sandbox.launcher import RunningSandbox
-from submitportal import signin
 from submitportal.models import Draft
 from tests.sandbox.helpers import Backend, fasta, tsv
 
@@ -25,19 +24,6 @@ ACTION = "/ebola-sudan/submission/1/review/action"
 
 def text(response: Any) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())
-
-
-@pytest.fixture
-def portal(signed_in: Client, loculus: RunningSandbox, testuser_token: str, monkeypatch: pytest.MonkeyPatch) -> Client:
-    """testuser signed in to the portal, which calls the sandbox with testuser's real token."""
-    monkeypatch.setattr(signin, "access_token", lambda request: testuser_token)
-    loculus.configure(processing_delay_seconds=0)
-    return signed_in
-
-
-@pytest.fixture
-def backend(loculus: RunningSandbox) -> Backend:
-    return Backend(loculus, "current")
 
 
 def submit(backend: Backend, rows: list[tuple[str, str, str]], group_id: int = 1) -> list[str]:

@@ -14,10 +14,11 @@ from __future__ import annotations
 import http.client
 import io
 import logging
+import re
 import ssl
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any
@@ -272,6 +273,7 @@ def _call(
     data: Any = None,
     headers: Mapping[str, str] | None = None,
     read_timeout: float | None = None,
+    stream: bool = False,
 ) -> requests.Response:
     url = backend_url() + path
     request_id = str(uuid.uuid4())
@@ -291,6 +293,7 @@ def _call(
             headers=all_headers,
             timeout=_timeout(read_timeout),
             allow_redirects=False,
+            stream=stream,
         )
     except requests.Timeout as exc:
         raise _timed_out(method, path, request_id, exc) from exc
@@ -721,6 +724,58 @@ def delete_sequence_entry_versions(
     """
     path = f"/{organism}/delete-sequence-entry-versions"
     return _act_on_versions("DELETE", path, token, accession_versions, group_ids, scope)
+
+
+# --- Released entries: revoke, and what was submitted --------------------------------------------
+
+
+def revoke(token: str, organism: str, accessions: Iterable[str], version_comment: str | None) -> list[SubmittedEntry]:
+    """POST /{organism}/revoke: a revocation version of each released accession (contract §5.6).
+
+    The revocations are PROCESSED and wait for approval, as any new version does.
+    """
+    path = f"/{organism}/revoke"
+    body = {"accessions": list(accessions), "versionComment": version_comment or None}
+    response = _call("POST", path, token=token, json_body=body)
+    answer = _json(response)
+    try:
+        return [
+            SubmittedEntry(str(item["accession"]), int(item["version"]), str(item.get("submissionId", "")))
+            for item in answer
+        ]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _unexpected(response, path) from exc
+
+
+@dataclass
+class Download:
+    """A file the backend is sending: read `chunks()` once, then it is closed."""
+
+    filename: str
+    content_type: str
+    response: requests.Response
+
+    def chunks(self) -> Iterator[bytes]:
+        try:
+            yield from self.response.iter_content(chunk_size=1024 * 1024)
+        finally:
+            self.response.close()
+
+
+def get_submitted_data(token: str, organism: str, group_id: int, accessions: Iterable[str] | None) -> Download:
+    """POST /{organism}/get-submitted-data: the group's released entries as submitted (a zip of metadata.tsv,
+    with `accession` and files as name:fileId, and sequences.fasta), streamed (contract §5.7)."""
+    path = f"/{organism}/get-submitted-data"
+    body = {"groupId": group_id, "accessionsFilter": None if accessions is None else list(accessions)}
+    response = _call(
+        "POST", path, token=token, json_body=body, headers={"Accept": "application/zip, application/json"}, stream=True
+    )
+    disposition = response.headers.get("Content-Disposition", "")
+    match = re.search(r'filename="?([^";]+)"?', disposition)
+    name = match.group(1) if match else f"{organism}_submitted_data.zip"
+    return Download(
+        re.sub(r"[^A-Za-z0-9._-]", "_", name), response.headers.get("Content-Type", "application/zip"), response
+    )
 
 
 def get_api_docs() -> dict[str, Any]:

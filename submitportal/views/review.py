@@ -49,7 +49,7 @@ def _user_groups(request: HttpRequest) -> list[client.Group]:
     return groups
 
 
-def _groups_and_group(request: HttpRequest, group_id: int) -> tuple[list[client.Group], client.Group]:
+def groups_and_group(request: HttpRequest, group_id: int) -> tuple[list[client.Group], client.Group]:
     """The user's groups and the one asked for; a group the user is not in is not found."""
     groups = _user_groups(request)
     group = next((g for g in groups if g.group_id == group_id), None)
@@ -59,10 +59,10 @@ def _groups_and_group(request: HttpRequest, group_id: int) -> tuple[list[client.
 
 
 def _group_or_404(request: HttpRequest, group_id: int) -> client.Group:
-    return _groups_and_group(request, group_id)[1]
+    return groups_and_group(request, group_id)[1]
 
 
-def _int(value: str | None, default: int, *, low: int, high: int) -> int:
+def bounded_int(value: str | None, default: int, *, low: int, high: int) -> int:
     try:
         return min(max(int(value or default), low), high)
     except ValueError:
@@ -79,8 +79,8 @@ class Scope:
         self.draft = draft
         query = request.POST if request.method == "POST" else request.GET
         self.filters = review.Filters.from_query(query, submitted=bool(query.get("f")))
-        self.page = _int(query.get("page"), 0, low=0, high=1_000_000)
-        size = _int(query.get("size"), review.DEFAULT_PAGE_SIZE, low=1, high=max(review.PAGE_SIZES))
+        self.page = bounded_int(query.get("page"), 0, low=0, high=1_000_000)
+        size = bounded_int(query.get("size"), review.DEFAULT_PAGE_SIZE, low=1, high=max(review.PAGE_SIZES))
         self.size = size if size in review.PAGE_SIZES else review.DEFAULT_PAGE_SIZE
 
     @property
@@ -190,7 +190,7 @@ def review_chosen(request: HttpRequest, organism: str) -> HttpResponse:
 @require_GET
 def review_group(request: HttpRequest, organism: str, group_id: int) -> HttpResponse:
     chosen = organism_or_404(organism)
-    groups, group = _groups_and_group(request, group_id)
+    groups, group = groups_and_group(request, group_id)
     scope = Scope(request, chosen, group, None)
     if request.htmx:  # type: ignore[attr-defined]
         return render_live(request, scope)
@@ -389,7 +389,7 @@ def review_action(request: HttpRequest, organism: str, group_id: int) -> HttpRes
     doing = f"{action} {what} {request.POST.get('entry', '')}".strip()
     problem = notice = ""
     try:
-        seen = _int(request.POST.get("n"), -1, low=-1, high=10**9)
+        seen = bounded_int(request.POST.get("n"), -1, low=-1, high=10**9)
         notice, done = _act(token, scope, action, what, entry, seen if seen >= 0 else None)
         review.forget_details(chosen.key, done)
         _record(draft, done, "approved" if action == "approve" else "discarded")
