@@ -54,13 +54,16 @@ def test_a_batch_of_200_with_mixed_outcomes_is_watched_approved_and_discarded(
     accept_terms_and_submit(page)
     expect(page.get_by_role("heading", name="Review this submission")).to_be_visible()
 
-    # Processing shows up by itself: no reload, the scroll position kept.
+    # Processing shows up by itself: no reload, the scroll position and the focus kept (only what changed
+    # is swapped in).
     page.evaluate("window.notReloaded = true")
+    page.get_by_label("Page size:").focus()
     page.mouse.wheel(0, 1500)
     progress = page.get_by_role("status").filter(has_text="sequences processed")
     expect(progress).to_have_text("200 of 200 sequences processed in this submission", timeout=20_000)
     assert page.evaluate("window.notReloaded") is True
     assert page.evaluate("window.scrollY") > 1000
+    assert page.evaluate("document.activeElement.name") == "size"
     panel = page.get_by_test_id("review-page-control-panel")
     expect(panel).to_contain_text("0 awaiting processing 160 no issues 20 with warnings 20 with errors")
     first = page.get_by_role("listitem", name=re.compile(r"\.1 e000$"))

@@ -285,7 +285,7 @@ def test_a_poll_compares_the_groups_counts_first_and_the_list_at_least_every_hal
     loculus.configure(processing_delay_seconds=600)
     (accession,) = submit(backend, [("s1", "2024-03-18", "Uganda")])
     sent = json.loads(html.unescape(re.search(r"hx-vals='(.*?)'", portal.get(REVIEW).content.decode()).group(1)))
-    assert set(sent) == {"state", "digest"}
+    assert set(sent) == {"state", "digest", "keys"}
     calls: list[dict[str, Any]] = []
     real = client.get_sequences
 
@@ -308,3 +308,33 @@ def test_a_poll_compares_the_groups_counts_first_and_the_list_at_least_every_hal
     changed = portal.get(REVIEW, poll, HTTP_HX_REQUEST="true")
     assert changed.status_code == 200
     assert f"{accession}.1 s1 Passed QC" in text(changed)
+
+
+def test_a_poll_that_finds_one_entry_changed_sends_that_card_and_the_counts_only(
+    portal: Client, backend: Backend, loculus: RunningSandbox
+) -> None:
+    import json
+
+    done = submit(backend, [("s1", "2024-03-18", "Uganda")])
+    backend.get("/ebola-sudan/get-sequences")  # processed at once
+    loculus.configure(processing_delay_seconds=600)
+    (waiting,) = submit(backend, [("s2", "2024-03-18", "Uganda")])
+    page = portal.get(REVIEW).content.decode()
+    sent = json.loads(html.unescape(re.search(r"hx-vals='(.*?)'", page).group(1)))
+    assert sent["keys"] == f"{done[0]}.1,{waiting}.1"
+    loculus.configure(processing_delay_seconds=0)
+    answer = portal.get(REVIEW, {"poll": "1", **sent}, HTTP_HX_REQUEST="true")
+    body = answer.content.decode()
+    assert answer.status_code == 200 and "HX-Retarget" not in answer
+    assert re.findall(r'<li class="review-card[^>]*id="entry-([^"]+)" hx-swap-oob="true"', body) == [
+        f"{waiting}1".lower()
+    ]
+    assert 'id="review-progress" role="status" hx-swap-oob="true">2 of 2 sequences processed' in body
+    assert '<span id="count-noIssues" hx-swap-oob="true">2 no issues</span>' in body
+    assert '<div id="review-poll" hidden hx-swap-oob="true"></div>' in body  # all processed: polling stops
+    assert "<section" not in body
+    # Another entry on the page (here: one discarded elsewhere) changes the list: it comes whole.
+    assert backend.post("/ebola-sudan/approve-processed-data", json={"groupIdsFilter": [1], "scope": "ALL"}).ok
+    whole = portal.get(REVIEW, {"poll": "1", **sent}, HTTP_HX_REQUEST="true")
+    assert (whole["HX-Retarget"], whole["HX-Reswap"]) == ("#review-live", "outerHTML")
+    assert "You do not currently have any unreleased sequences awaiting review." in text(whole)

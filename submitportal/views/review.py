@@ -129,6 +129,7 @@ def live_context(scope: Scope, listing: review.Listing, **extra: Any) -> dict[st
     for card in listing.cards:
         card.edit_url = _edit_url(scope.organism.key, card)  # type: ignore[attr-defined]
     state = f"{listing.counts}|{listing.shown_state}"
+    keys = ",".join(card.key for card in listing.cards)
     return {
         "organism": scope.organism,
         "group": scope.group,
@@ -142,6 +143,7 @@ def live_context(scope: Scope, listing: review.Listing, **extra: Any) -> dict[st
         ],
         "page_sizes": review.PAGE_SIZES,
         "state": state,
+        "keys": keys,
         "digest": listing.digest,
         "action_url": reverse(
             "review-action", kwargs={"organism": scope.organism.key, "group_id": scope.group.group_id}
@@ -169,9 +171,24 @@ def render_live(request: HttpRequest, scope: Scope, **extra: Any) -> HttpRespons
             return HttpResponse(status=204)
     listing = scope.listing(token)
     ctx = live_context(scope, listing, **extra)
-    if poll and request.GET.get("state") == ctx["state"]:
+    if not poll:
+        return render(request, f"{TEMPLATE}#live", ctx)
+    if request.GET.get("state") == ctx["state"]:
         return HttpResponse(status=204)
-    return render(request, f"{TEMPLATE}#live", ctx)
+    if request.GET.get("keys") == ctx["keys"]:  # the same entries: only what changed, out of band
+        shown = _card_states(request.GET.get("state", ""))
+        ctx["changed"] = [card for card in listing.cards if shown.get(card.key) != card.state]
+        return render(request, "submitportal/_review_poll.html", ctx)
+    response = render(request, f"{TEMPLATE}#live", ctx)  # other entries now: the whole list
+    response["HX-Retarget"] = "#review-live"
+    response["HX-Reswap"] = "outerHTML"
+    return response
+
+
+def _card_states(state: str) -> dict[str, str]:
+    """The per-card part of a page's state (see live_context): entry key -> the card's state."""
+    cards = state.partition("|")[2]
+    return dict(item.split("=", 1) for item in cards.split(",") if "=" in item)
 
 
 @login_required
