@@ -609,3 +609,101 @@ def get_api_docs() -> dict[str, Any]:
     if not isinstance(body, dict):
         raise _unexpected(response, "/api-docs")
     return body
+
+
+# --- Edit ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """A processing error or warning: the fields it concerns (by name; the submitted and the processed ones)."""
+
+    unprocessed_fields: tuple[str, ...]
+    processed_fields: tuple[str, ...]
+    message: str
+
+
+@dataclass(frozen=True)
+class EntryToEdit:
+    """get-data-to-edit: what was submitted (what an edit changes), what processing made of it, and why."""
+
+    accession: str
+    version: int
+    status: str
+    group_id: int
+    submission_id: str
+    metadata: Mapping[str, str]  # as submitted
+    sequences: Mapping[str, str]  # as submitted, by FASTA id
+    files: Mapping[str, tuple[tuple[str, str], ...]]  # as submitted: category -> ((fileId, name), …)
+    processed_metadata: Mapping[str, Any]
+    errors: tuple[Annotation, ...]
+    warnings: tuple[Annotation, ...]
+
+
+def _annotations(raw: Any) -> tuple[Annotation, ...]:
+    def names(fields: Any) -> tuple[str, ...]:
+        return tuple(str(f["name"]) for f in fields or ())
+
+    return tuple(
+        Annotation(names(item.get("unprocessedFields")), names(item.get("processedFields")), str(item["message"]))
+        for item in raw or ()
+    )
+
+
+def get_data_to_edit(token: str, organism: str, accession: str, version: int) -> EntryToEdit:
+    """GET /{organism}/get-data-to-edit/{accession}/{version} (contract §5.2).
+
+    Only for processed (or released) entries: for one still awaiting processing the backend answers 500.
+    """
+    path = f"/{organism}/get-data-to-edit/{accession}/{version}"
+    response = _call("GET", path, token=token)
+    body = _json(response)
+    try:
+        submitted = body["submittedData"]
+        processed = body.get("processedData") or {}
+        return EntryToEdit(
+            accession=str(body["accession"]),
+            version=int(body["version"]),
+            status=str(body["status"]),
+            group_id=int(body["groupId"]),
+            submission_id=str(body["submissionId"]),
+            metadata={str(k): "" if v is None else str(v) for k, v in (submitted.get("metadata") or {}).items()},
+            sequences={
+                str(k): str(v)
+                for k, v in (submitted.get("unalignedNucleotideSequences") or {}).items()
+                if v is not None
+            },
+            files={
+                str(category): tuple((str(ref["fileId"]), str(ref["name"])) for ref in refs or ())
+                for category, refs in (submitted.get("files") or {}).items()
+            },
+            processed_metadata=dict(processed.get("metadata") or {}),
+            errors=_annotations(body.get("errors")),
+            warnings=_annotations(body.get("warnings")),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise _unexpected(response, path) from exc
+
+
+def submit_edited_data(
+    token: str,
+    organism: str,
+    accession: str,
+    version: int,
+    metadata: Mapping[str, str],
+    sequences: Mapping[str, str],
+    files: Mapping[str, Iterable[tuple[str, str]]] | None,
+) -> None:
+    """POST /{organism}/submit-edited-data (contract §5.3): 204, the entry goes back to RECEIVED.
+
+    The data replace what was submitted, files included: `files` ({category: ((fileId, name), …)})
+    must list every file the entry keeps. Never retried.
+    """
+    data: dict[str, Any] = {"metadata": dict(metadata), "unalignedNucleotideSequences": dict(sequences)}
+    data["files"] = (
+        None
+        if files is None
+        else {category: [{"fileId": fid, "name": name} for fid, name in refs] for category, refs in files.items()}
+    )
+    body = {"accession": accession, "version": version, "data": data}
+    _call("POST", f"/{organism}/submit-edited-data", token=token, json_body=body)
