@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
 from submitportal import drafts, extra_file_uploads, forms, signin, single_entry
@@ -89,13 +89,27 @@ def draft_page(kind: str) -> Callable[[Callable[..., HttpResponse]], Callable[..
 
 
 def draft_url(draft: Draft) -> str:
+    if draft.kind == Draft.Kind.EDIT:
+        kwargs = {"organism": draft.organism, "accession": draft.accession, "version": draft.version}
+        return reverse("entry-edit", kwargs=kwargs)
     name = "entry-form" if draft.kind == Draft.Kind.FORM else "bulk-form"
     return reverse(name, kwargs={"organism": draft.organism, "draft_id": draft.pk})
 
 
 def result_url(draft: Draft) -> str:
+    if draft.kind == Draft.Kind.EDIT:
+        return review_url(draft.organism, draft.group_id)
     name = "entry-result" if draft.kind == Draft.Kind.FORM else "bulk-result"
     return reverse(name, kwargs={"organism": draft.organism, "draft_id": draft.pk})
+
+
+def review_url(organism: str, group_id: int | None) -> str:
+    """The group's review page, where an edited entry is seen going back through processing; until the
+    portal has one, the organism's page."""
+    try:
+        return reverse("review-group", kwargs={"organism": organism, "group_id": group_id})
+    except NoReverseMatch:
+        return reverse("organism-submission", kwargs={"organism": organism})
 
 
 def chosen_group(request: HttpRequest, organism: str, groups: list[client.Group]) -> client.Group:
