@@ -265,3 +265,44 @@ def test_an_entry_that_went_back_to_processing_meanwhile_refuses_the_edit_and_ke
 def test_a_malformed_accession_is_not_found(editor: Client) -> None:
     assert editor.get("/ebola-sudan/submission/edit/LOC-1/1/").status_code == 404
     assert editor.get("/ebola-sudan/submission/edit/LOC%201/1/").status_code == 404
+
+
+def test_processing_warnings_sit_beside_their_field_too(editor: Client, at_once: RunningSandbox) -> None:
+    accession = submit_one(token_of(at_once, "testuser"), date="2024-03")
+    page = text(editor.get(edit_url(accession)))
+    found = page[page.index('id="processing-sampleCollectionDate"') : page.index('id="field-sampleCollectionDate"')]
+    assert '<li class="field-warning"><span class="visually-hidden">Processing warning: </span>' in found
+    assert "Metadata field sampleCollectionDate:'2024-03' - " in found
+    assert "field-error" not in found
+
+
+def test_autosave_keeps_the_edit_fields_and_sequence_boxes_only(editor: Client, at_once: RunningSandbox) -> None:
+    accession = submit_one(token_of(at_once, "testuser"))
+    editor.get(edit_url(accession))
+    draft = Draft.objects.get()
+    posted = {"geoLocCountry": "Kenya", "sequence-sample1": "GGGG", "sequence-other": "TTTT", "id": "renamed"}
+    assert editor.post(f"/drafts/{draft.pk}/save", posted).status_code == 204
+    draft.refresh_from_db()
+    assert (draft.values["geoLocCountry"], draft.values["sequence-sample1"]) == ("Kenya", "GGGG")
+    assert draft.values["id"] == "sample1"
+    assert "sequence-other" not in draft.values
+    page = text(editor.get(edit_url(accession)))  # the page shows what was kept, not Loculus's data again
+    assert 'name="geoLocCountry" value="Kenya"' in page
+    assert ">GGGG</textarea>" in page
+
+
+def test_my_drafts_lists_an_unsent_edit_with_a_link_back(editor: Client, at_once: RunningSandbox) -> None:
+    accession = submit_one(token_of(at_once, "testuser"))
+    editor.get(edit_url(accession))
+    page = text(editor.get("/drafts/"))
+    assert f"Edits of {accession}.1 (sample1)" in page
+    assert f'href="{edit_url(accession)}"' in page
+
+
+def test_an_edits_group_is_its_entrys_and_cannot_be_changed(editor: Client, at_once: RunningSandbox) -> None:
+    accession = submit_one(token_of(at_once, "testuser"))
+    editor.get(edit_url(accession))
+    draft = Draft.objects.get()
+    assert editor.post(f"/drafts/{draft.pk}/group", {"group": "2"}).status_code == 302
+    draft.refresh_from_db()
+    assert draft.group_id == 1
