@@ -306,3 +306,31 @@ def test_an_edits_group_is_its_entrys_and_cannot_be_changed(editor: Client, at_o
     assert editor.post(f"/drafts/{draft.pk}/group", {"group": "2"}).status_code == 302
     draft.refresh_from_db()
     assert draft.group_id == 1
+
+
+def test_a_file_loculus_does_not_have_is_refused_in_plain_words_and_nothing_changes(
+    editor: Client, at_once: RunningSandbox
+) -> None:
+    token = token_of(at_once, "testuser")
+    accession = submit_one(token, date="2024-03-04")
+    editor.get(edit_url(accession))
+    (never_uploaded,) = client.request_upload(token, group_id=1, number_files=1)  # URL handed out, no bytes sent
+    ExtraFile.objects.create(
+        draft=Draft.objects.get(),
+        category="rawReads",
+        path="lost.fq",
+        size=4,
+        group_id=1,
+        file_id=never_uploaded.file_id,
+        method=ExtraFile.Method.SINGLE,
+        status=ExtraFile.Status.UPLOADED,
+    )
+    response = editor.post(edit_url(accession), edited(FIXED, geoLocCountry="Kenya"))
+    assert response.status_code == 400
+    page = text(response)
+    assert "Loculus no longer has an uploaded file" in page
+    assert "Loculus request ID:" in page
+    assert 'name="geoLocCountry" value="Kenya"' in page
+    assert Draft.objects.get().status == Draft.Status.OPEN
+    data = client.get_data_to_edit(token, "ebola-sudan", accession, 1)
+    assert (data.status, data.metadata["geoLocCountry"]) == ("PROCESSED", "Uganda")
