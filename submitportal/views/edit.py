@@ -45,10 +45,13 @@ def edit_entry(request: HttpRequest, organism: str, accession: str, version: int
         raise
     except client.LoculusError as exc:
         problem = submit.explain_edit(exc, chosen)
-        return _page(request, chosen, accession, version, draft, None, submit.edit_status(exc), problem, exc.request_id)
+        status = submit.edit_status(exc)
+        return _page(
+            request, chosen, accession, version, draft, None, status=status, problem=problem, request_id=exc.request_id
+        )
     if data.status == "APPROVED_FOR_RELEASE":
         problem = f"{accession}.{version} has been released: it can no longer be edited, only revised."
-        return _page(request, chosen, accession, version, None, None, 409, problem)
+        return _page(request, chosen, accession, version, None, None, status=409, problem=problem)
     if draft is None:
         draft = _start(request, chosen, data)
         if request.method == "POST":  # the draft was gone (deleted in another tab): show the entry afresh
@@ -133,7 +136,7 @@ def _submit(request: HttpRequest, token: str, organism: schema.Organism, draft: 
             int(draft.version or 0),
             draft,
             data,
-            status,
+            status=status,
             errors=checked.errors,
             warnings=checked.warnings,
             warnings_key=checked.warnings_key(),
@@ -180,11 +183,13 @@ def _page(
     version: int,
     draft: Draft | None,
     data: client.EntryToEdit | None,
+    *,
     status: int = 200,
     problem: str = "",
     request_id: str | None = None,
     **extra: Any,
 ) -> HttpResponse:
+    """The edit page: the form once there is a draft, processing's findings once Loculus gave them."""
     ctx: dict[str, Any] = {
         "loculus": instance.get_instance(),
         "organism": organism,
@@ -200,5 +205,5 @@ def _page(
     if data is not None:
         fields = {f.name for f in single_entry.edit_fields(organism)}
         ctx["processing"], ctx["other_annotations"] = _annotations(data, fields)
-    ctx.update(problem=problem, request_id=request_id, **extra)
+    ctx.update(extra)
     return render(request, TEMPLATE, ctx, status=status)
