@@ -334,3 +334,26 @@ def test_a_file_loculus_does_not_have_is_refused_in_plain_words_and_nothing_chan
     assert Draft.objects.get().status == Draft.Status.OPEN
     data = client.get_data_to_edit(token, "ebola-sudan", accession, 1)
     assert (data.status, data.metadata["geoLocCountry"]) == ("PROCESSED", "Uganda")
+
+
+def test_an_entry_changed_in_loculus_meanwhile_is_said_and_the_edit_can_start_again(
+    editor: Client, at_once: RunningSandbox
+) -> None:
+    token = token_of(at_once, "testuser")
+    accession = submit_one(token)
+    assert "changed-in-loculus" not in text(editor.get(edit_url(accession)))
+    editor.post(f"/drafts/{Draft.objects.get().pk}/save", {"geoLocCountry": "Kenya"})
+    # Edited on the Loculus website meanwhile, and processed again.
+    client.submit_edited_data(
+        token, "ebola-sudan", accession, 1, {"sampleCollectionDate": "2023-01-01"}, {"sample1": "ACGT"}, None
+    )
+    page = text(editor.get(edit_url(accession)))
+    assert "This entry has changed in Loculus since you started editing it here" in page
+    assert 'name="geoLocCountry" value="Kenya"' in page  # the user's edits stay until they choose
+    response = editor.post(edit_url(accession), {"start_again": "yes"})
+    assert (response.status_code, response.headers["Location"]) == (302, edit_url(accession))
+    page = text(editor.get(edit_url(accession)))
+    assert "changed-in-loculus" not in page
+    assert 'name="sampleCollectionDate" value="2023-01-01"' in page
+    assert 'name="geoLocCountry" value=""' in page
+    assert Draft.objects.count() == 1

@@ -9,6 +9,8 @@ entry's files with what an edit sends, so every row still there is sent again.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from typing import Any
 
@@ -27,6 +29,8 @@ TEMPLATE = "submitportal/edit_entry.html"
 ACCESSION = re.compile(r"[A-Za-z0-9_]+")
 # The submitted metadata the form does not show (noEdit fields, fastaIds, …), sent back unchanged.
 SUBMITTED = "submitted-metadata"
+# What Loculus had when the draft started: if it has something else now, the page says so.
+STARTED_FROM = "submitted-fingerprint"
 
 
 @login_required
@@ -38,7 +42,11 @@ def edit_entry(request: HttpRequest, organism: str, accession: str, version: int
     token = signin.access_token(request)
     draft = _current_draft(request, organism, accession, version)
     if request.method == "POST" and draft is not None:
-        return _submit(request, token, chosen, draft)
+        if "start_again" not in request.POST:
+            return _submit(request, token, chosen, draft)
+        if draft.status == Draft.Status.OPEN:
+            drafts.remove(draft)
+        return redirect(request.path)
     try:
         data = client.get_data_to_edit(token, organism, accession, version)
     except client.Unauthorized:
@@ -56,7 +64,13 @@ def edit_entry(request: HttpRequest, organism: str, accession: str, version: int
         draft = _start(request, chosen, data)
         if request.method == "POST":  # the draft was gone (deleted in another tab): show the entry afresh
             return redirect(draft_url(draft))
-    return _page(request, chosen, accession, version, draft, data)
+    changed = draft.values.get(STARTED_FROM) != _fingerprint(data)
+    return _page(request, chosen, accession, version, draft, data, changed_in_loculus=changed)
+
+
+def _fingerprint(data: client.EntryToEdit) -> str:
+    submitted = [data.metadata, data.sequences, {category: list(refs) for category, refs in data.files.items()}]
+    return hashlib.sha256(json.dumps(submitted, sort_keys=True).encode()).hexdigest()
 
 
 def _current_draft(request: HttpRequest, organism: str, accession: str, version: int) -> Draft | None:
@@ -74,6 +88,7 @@ def _start(request: HttpRequest, organism: schema.Organism, data: client.EntryTo
     values["id"] = data.submission_id
     values.update({f"sequence-{fasta_id}": sequence for fasta_id, sequence in data.sequences.items()})
     values[SUBMITTED] = {name: value for name, value in data.metadata.items() if name not in shown}
+    values[STARTED_FROM] = _fingerprint(data)
     with transaction.atomic():
         draft = Draft.objects.create(
             user=request.user,
