@@ -71,6 +71,8 @@ def test_an_entry_is_fixed_its_files_changed_and_sent_back_to_processing(
     page.get_by_label("Add files to Raw reads").set_input_files(new_file)
     expect(page.get_by_test_id("status_rawReads_new_reads.fq")).to_have_text("✓")
     expect(page.get_by_test_id("status_rawReads_reads.fq")).to_have_text("✓")
+    # The files the entry had are no part of the upload's progress.
+    expect(page.locator("[data-summary-text]")).to_have_text(re.compile(r"^1 of 1 file uploaded · "))
 
     loculus_any.configure(processing_delay_seconds=60)  # it stays RECEIVED while the test looks
     page.get_by_role("button", name="Submit edits and proceed to Approval").click()
