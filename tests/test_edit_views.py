@@ -357,3 +357,43 @@ def test_an_entry_changed_in_loculus_meanwhile_is_said_and_the_edit_can_start_ag
     assert 'name="sampleCollectionDate" value="2023-01-01"' in page
     assert 'name="geoLocCountry" value=""' in page
     assert Draft.objects.count() == 1
+
+
+def test_a_multi_segment_entry_has_one_box_per_submitted_fasta_id(editor: Client, at_once: RunningSandbox) -> None:
+    token = token_of(at_once, "testuser")
+    metadata = "id\tsampleCollectionDate\tgeoLocCountry\tfastaIds\niso1\t2024-03-04\tUganda\tiso1_L iso1_S\n"
+    (entry,) = client.submit(
+        token,
+        "cchf",
+        group_id=1,
+        metadata=client.UploadPart("metadata.tsv", io.BytesIO(metadata.encode())),
+        sequences=client.UploadPart("sequences.fasta", io.BytesIO(b">iso1_L\nACGT\n>iso1_S\nGGCC\n")),
+        data_use_terms=client.DataUseTerms("OPEN"),
+    )
+    client.get_sequences(token, "cchf")
+    url = f"/cchf/submission/edit/{entry.accession}/1/"
+    page = text(editor.get(url))
+    assert '<label for="field-sequence-iso1_L">iso1_L</label>' in page
+    assert '<label for="field-sequence-iso1_S">iso1_S</label>' in page
+    posted = {"sampleCollectionDate": "2024-03-04", "geoLocCountry": "Uganda", "sequence-iso1_L": "TTTT"}
+    response = editor.post(url, {**posted, "sequence-iso1_S": ""})  # the S segment left out
+    assert response.status_code == 302, text(response)
+    data = client.get_data_to_edit(token, "cchf", entry.accession, 1)
+    assert data.sequences == {"iso1_L": "TTTT"}
+
+
+def test_the_metadata_sent_keeps_what_the_form_does_not_show_and_leaves_out_fields_never_filled(
+    at_once: RunningSandbox, django_user_model: Any
+) -> None:
+    from submitportal.loculus import instance
+    from submitportal.single_entry import Entry
+    from submitportal.submission_parts import edited_data
+
+    organism = instance.get_instance().organisms["ebola-sudan"]
+    user = django_user_model.objects.create(username="testuser")
+    draft = Draft.objects.create(user=user, organism="ebola-sudan", kind=Draft.Kind.EDIT, group_id=1)
+    entry = Entry("sample1", {"geoLocCountry": "", "hostNameScientific": "", "authors": "Smith, Anna"}, (("s", "A"),))
+    sent = edited_data(draft, organism, entry, {"geoLocCountry": "Uganda", "labOnly": "x"})
+    # An emptied field that was submitted is sent empty; one never filled is left out, as the website does.
+    assert sent.metadata == {"geoLocCountry": "", "labOnly": "x", "authors": "Smith, Anna"}
+    assert (sent.sequences, sent.files) == ({"s": "A"}, {})
