@@ -58,6 +58,7 @@ class Draft(models.Model):
     class Kind(models.TextChoices):
         FORM = "form", "Single entry"
         BULK = "bulk", "Bulk upload"
+        EDIT = "edit", "Edit of an entry"
 
     class Status(models.TextChoices):
         OPEN = "open", "In progress"
@@ -73,6 +74,9 @@ class Draft(models.Model):
     values = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
     result = models.JSONField(null=True, blank=True)
+    # An edit draft's entry in Loculus (kind EDIT only): what the edit replaces.
+    accession = models.CharField(max_length=200, blank=True)
+    version = models.PositiveIntegerField(null=True, blank=True)
     # A submit got no answer in time: before sending again, ask Loculus what it already has.
     unclear_submit_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -177,3 +181,8 @@ class ExtraFile(models.Model):
     @property
     def name(self) -> str:
         return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def kept(self) -> bool:
+        """Already attached to the entry an edit draft changes: it has a file ID, and nothing to upload."""
+        return self.status == self.Status.UPLOADED and not self.method

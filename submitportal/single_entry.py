@@ -31,8 +31,13 @@ def form_fields(organism: Organism) -> tuple[InputField, ...]:
     return tuple(f for f in organism.input_fields if f.name != FASTA_IDS_FIELD)
 
 
-def field_groups(organism: Organism) -> list[FieldGroup]:
-    fields = form_fields(organism)
+def edit_fields(organism: Organism) -> tuple[InputField, ...]:
+    """The fields an edit changes: not the ID (Loculus keeps it), nor those the instance marks noEdit."""
+    return tuple(f for f in form_fields(organism) if f.name != ID_FIELD and not f.no_edit)
+
+
+def field_groups(organism: Organism, *, editing: bool = False) -> list[FieldGroup]:
+    fields = edit_fields(organism) if editing else form_fields(organism)
     groups: list[FieldGroup] = []
     placed: set[str] = set()
 
@@ -140,15 +145,12 @@ def check_entry(organism: Organism, values: Mapping[str, str], sequences: Mappin
     cleaned = {f.name: (values.get(f.name) or "").strip() for f in form_fields(organism)}
     submission_id = cleaned.get(ID_FIELD, "")
     for input_field in form_fields(organism):
-        if input_field.name == ID_FIELD:
-            if not submission_id:
-                errors[ID_FIELD] = "Please enter an ID for this entry, e.g. the sample's name in your lab."
-            elif any(char.isspace() for char in submission_id):
-                errors[ID_FIELD] = "The ID may not contain spaces or other whitespace."
-        elif input_field.required and not cleaned[input_field.name]:
-            errors[input_field.name] = f"{input_field.display_name} is required."
-        elif (found := check_value(input_field, cleaned[input_field.name])) is not None:
-            (errors if found.level == "error" else warnings)[input_field.name] = found.message
+        if input_field.name != ID_FIELD:
+            _check_field(input_field, cleaned[input_field.name], errors, warnings)
+        elif not submission_id:
+            errors[ID_FIELD] = "Please enter an ID for this entry, e.g. the sample's name in your lab."
+        elif any(char.isspace() for char in submission_id):
+            errors[ID_FIELD] = "The ID may not contain spaces or other whitespace."
     filled: list[tuple[str, str]] = []
     for segment in organism.segments:
         parsed = sequences.get(segment) or ParsedSequence()
@@ -173,3 +175,43 @@ def check_entry(organism: Organism, values: Mapping[str, str], sequences: Mappin
         fasta_ids = ()
     metadata = {name: value for name, value in cleaned.items() if name != ID_FIELD}
     return Checked(Entry(submission_id, metadata, records, fasta_ids), warnings=warnings)
+
+
+def _check_field(input_field: InputField, value: str, errors: dict[str, str], warnings: dict[str, str]) -> None:
+    """A required field left empty, or a value's problem (dates, options) as the bulk check judges it."""
+    if input_field.required and not value:
+        errors[input_field.name] = f"{input_field.display_name} is required."
+    elif (found := check_value(input_field, value)) is not None:
+        (errors if found.level == "error" else warnings)[input_field.name] = found.message
+
+
+def check_edit(
+    organism: Organism, submission_id: str, values: Mapping[str, str], sequences: Mapping[str, ParsedSequence]
+) -> Checked:
+    """An edited entry: its fields judged as in `check_entry`, its sequences kept under their submitted FASTA ids.
+
+    `sequences` maps each submitted FASTA id to its (edited) box; an emptied box is left out, as the
+    Loculus website does. The entry's metadata holds only the fields an edit changes (`edit_fields`).
+    """
+    errors: dict[str, str] = {}
+    warnings: dict[str, str] = {}
+    fields = edit_fields(organism)
+    cleaned = {f.name: (values.get(f.name) or "").strip() for f in fields}
+    for input_field in fields:
+        _check_field(input_field, cleaned[input_field.name], errors, warnings)
+    records: list[tuple[str, str]] = []
+    for fasta_id, parsed in sequences.items():
+        if parsed.problem:
+            errors[f"sequence-{fasta_id}"] = parsed.problem
+        elif parsed.sequence:
+            records.append((fasta_id, parsed.sequence))
+    if (
+        organism.consensus_sequences
+        and sequences
+        and not records
+        and not errors.keys() & {f"sequence-{fasta_id}" for fasta_id in sequences}
+    ):
+        errors[f"sequence-{next(iter(sequences))}"] = "Please enter a sequence."
+    if errors:
+        return Checked(None, errors, warnings)
+    return Checked(Entry(submission_id, cleaned, tuple(records)), warnings=warnings)

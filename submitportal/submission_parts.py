@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,3 +105,31 @@ def entry_parts(draft: Draft, organism: Organism, entry: Entry) -> PartsMaker:
         return Parts(metadata, fasta, wire)
 
     return make
+
+
+@dataclass(frozen=True)
+class EditedData:
+    """What submit-edited-data sends for an edit draft: it replaces what the entry had, files included."""
+
+    metadata: dict[str, str]
+    sequences: dict[str, str]
+    files: dict[str, list[tuple[str, str]]] | None  # category -> [(fileId, name)]; None: no extra files here
+
+
+def edited_data(draft: Draft, organism: Organism, entry: Entry, submitted: Mapping[str, str]) -> EditedData:
+    """An edit draft's entry as Loculus takes it back.
+
+    As the Loculus website does: every submitted metadata key is sent again (those the form does not
+    show too), a field the user left empty is sent empty only if it was submitted. Files: those kept
+    and those uploaded here (all of them, or the edit would drop the rest), refused while any uploads.
+    """
+    metadata = dict(submitted)
+    for name, value in entry.metadata.items():
+        if value or name in metadata:
+            metadata[name] = value
+    files: dict[str, list[tuple[str, str]]] | None = None
+    if organism.files_enabled:
+        files = {}
+        for extra in ready_files(draft):
+            files.setdefault(extra.category, []).append((extra.file_id, extra.name))
+    return EditedData(metadata, dict(entry.sequences), files)

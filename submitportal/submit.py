@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.utils import timezone
 
-from submitportal import drafts
+from submitportal import drafts, review
 from submitportal.loculus import client, files_protocol, plain_words
 from submitportal.loculus.schema import Organism
 from submitportal.models import Draft
-from submitportal.submission_parts import PartsMaker, SubmitRefused
+from submitportal.submission_parts import EditedData, PartsMaker, SubmitRefused
 
 log = logging.getLogger("submitportal.submit")
 
@@ -164,3 +165,121 @@ def explain(exc: client.LoculusError) -> str:
         f"Loculus had a problem with this submission ({exc.status} {exc.title}): {exc.detail} "
         "Nothing you entered is lost; please try again in a few minutes."
     )
+
+
+# --- Edits of one entry --------------------------------------------------------------------------
+
+
+def send_edit(token: str, draft: Draft, organism: Organism, edited: Callable[[], EditedData]) -> None:
+    """Claim an edit draft, send it to submit-edited-data, record it. Raises SubmitRefused or a LoculusError.
+
+    `edited` is built once the draft is claimed (its files cannot change after that), as a submit's parts are.
+    """
+    claim(draft)
+    try:
+        data = edited()
+        client.submit_edited_data(
+            token, organism.key, draft.accession, int(draft.version or 0), data.metadata, data.sequences, data.files
+        )
+    except BaseException:
+        release(draft)
+        raise
+    draft.status = Draft.Status.SUBMITTED
+    draft.result = {
+        "entries": [
+            {"submissionId": draft.values.get("id", ""), "accession": draft.accession, "version": draft.version}
+        ],
+        "groupId": draft.group_id,
+        "edited": True,
+    }
+    Draft.objects.filter(pk=draft.pk, status=Draft.Status.SUBMITTING).update(
+        status=draft.status, result=draft.result, updated_at=timezone.now()
+    )
+    review.forget_details(organism.key, [(draft.accession, int(draft.version or 0))])  # processed afresh
+    log.info("draft %s: edits of %s.%s sent", draft.pk, draft.accession, draft.version)
+
+
+def submit_edit(token: str, draft: Draft, organism: Organism, edited: Callable[[], EditedData]) -> Outcome:
+    """Send an edit draft and say what came of it (client.Unauthorized goes up, as for a submit)."""
+    try:
+        send_edit(token, draft, organism, edited)
+    except SubmitRefused as exc:
+        return Outcome(sent=False, status=409, problem=str(exc))
+    except client.Unauthorized:
+        raise
+    except client.LoculusError as exc:
+        return Outcome(
+            sent=False, status=edit_status(exc), problem=explain_edit(exc, organism), request_id=exc.request_id
+        )
+    return Outcome(sent=True)
+
+
+_STATUS_WORDS = {
+    "RECEIVED": "awaiting processing",
+    "IN_PROCESSING": "in processing",
+    "APPROVED_FOR_RELEASE": "approved for release",
+}
+_WRONG_STATE = re.compile(r"not in one of the states \[[A-Z_, ]+\]: (\S+) - ([A-Z_]+)")
+
+
+def edit_status(exc: client.LoculusError) -> int:
+    if isinstance(exc, client.Forbidden):
+        return 403
+    return _status_for(exc)
+
+
+def explain_edit(exc: client.LoculusError, organism: Organism) -> str:
+    """A backend problem with an edit (reading the entry, or sending it) in words a user can act on."""
+    said = plain_words.explain(exc, doing="an edit")  # logs the original either way
+    own = _edit_words(exc, organism)
+    if own or said:
+        return own or str(said)
+    if isinstance(exc, client.BackendUnreachable):
+        return f"Loculus could not be reached, so nothing was sent: {exc.detail} Please try again in a few minutes."
+    if isinstance(exc, client.Rejected):
+        return f"Loculus refused the edits: {exc.detail}"
+    return (
+        f"Loculus had a problem with these edits ({exc.status} {exc.title}): {exc.detail} "
+        "Nothing you entered is lost; please try again in a few minutes."
+    )
+
+
+def _edit_words(exc: client.LoculusError, organism: Organism) -> str | None:
+    """What only an edit can run into. Checked before plain_words, whose words for a 403 speak of a submit."""
+    detail = exc.detail
+    if isinstance(exc, client.Forbidden):
+        return (
+            "You can only edit entries of your own submitting groups, and this entry belongs to a group you are "
+            "not (or no longer) a member of. Ask that group's administrator to add you if you should edit it."
+        )
+    if isinstance(exc, client.BackendTimeout):
+        return (
+            f"Loculus did not answer in time ({exc.detail}) It may still have received the edits: if the review "
+            "page shows the entry awaiting processing again, they arrived."
+        )
+    if isinstance(exc, client.BackendFailed) and exc.status == 500:
+        # The backend fails so for an entry without processed data yet (contract §5.2).
+        return (
+            "Loculus could not give this entry's data to edit. This happens while an entry is awaiting processing "
+            "or in processing: please wait until it is processed, then open this page again."
+        )
+    if not isinstance(exc, client.Rejected):
+        return None
+    if wrong := _WRONG_STATE.search(detail):
+        words = _STATUS_WORDS.get(wrong.group(2), wrong.group(2).lower().replace("_", " "))
+        return (
+            f"Loculus takes edits only of processed entries, and {wrong.group(1)} is {words} now. Nothing was "
+            "changed in Loculus; what you typed is kept here. Wait until the entry is processed, then submit again."
+        )
+    if "Accession versions" in detail and "do not exist" in detail:
+        return "Loculus has no such entry (perhaps it was discarded). Please check the accession and version."
+    if "is a revocation" in detail:
+        return "This entry is a revocation, which cannot be edited."
+    if "are not of organism" in detail:
+        return f"This entry is not a {organism.display_name} entry: please open it from its own organism's pages."
+    if "but the attached file" in detail:
+        return (
+            "A file was uploaded for another submitting group than this entry's. Please remove it and upload it "
+            "again here."
+        )
+    return None

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from submitportal.views import bulk, drafts, extra_file_uploads, pages, released, review, signin, submission
+from submitportal.views import bulk, drafts, edit, extra_file_uploads, pages, released, review, signin, submission
 
 # Django takes it from the root URLconf: a URLconf that replaces this one re-exports it (tests/error_urls.py).
 handler500 = pages.server_error
@@ -44,4 +44,5 @@ urlpatterns = [
     path("<slug:organism>/submission/form/<uuid:draft_id>/", submission.entry_form, name="entry-form"),
     path("drafts/<uuid:draft_id>/group", submission.draft_group, name="draft-group"),
     path("<slug:organism>/submission/form/<uuid:draft_id>/result", review.result, name="entry-result"),
+    path("<slug:organism>/submission/edit/<str:accession>/<int:version>/", edit.edit_entry, name="entry-edit"),
 ]

@@ -469,7 +469,10 @@ function summarise() {
     const summary = section.querySelector("[data-upload-summary]");
     if (!summary) continue;
     const category = section.dataset.uploadCategory;
-    const rows = [...rowsOf(category).querySelectorAll("[data-file-row]")].filter((row) => row.dataset.state !== "refused");
+    // Files an edited entry already has (data-kept) were uploaded before: no part of this upload.
+    const rows = [...rowsOf(category).querySelectorAll("[data-file-row]")].filter(
+      (row) => row.dataset.state !== "refused" && !("kept" in row.dataset),
+    );
     const active = [...jobs.values()].filter((job) => job.category === category && ACTIVE.has(job.state));
     const total = rows.reduce((sum, row) => sum + Number(row.dataset.size || 0), 0);
     const doneRows = rows.filter((row) => row.dataset.state === "uploaded");

@@ -613,15 +613,6 @@ def get_sequences(
 
 
 @dataclass(frozen=True)
-class Annotation:
-    """One processing error or warning: the fields it is about (submitted and processed names) and why."""
-
-    unprocessed_fields: tuple[str, ...]
-    processed_fields: tuple[str, ...]
-    message: str
-
-
-@dataclass(frozen=True)
 class ReviewDetails:
     """What the review page shows of a processed entry (from get-data-to-edit's processed half)."""
 
@@ -633,40 +624,18 @@ class ReviewDetails:
     warnings: tuple[Annotation, ...]
 
 
-def annotations(raw: Any) -> tuple[Annotation, ...]:
-    """The backend's `errors` or `warnings` list (null allowed) as Annotations."""
-    return tuple(
-        Annotation(
-            unprocessed_fields=tuple(str(f["name"]) for f in item.get("unprocessedFields") or ()),
-            processed_fields=tuple(str(f["name"]) for f in item.get("processedFields") or ()),
-            message=str(item.get("message", "")),
-        )
-        for item in raw or ()
-    )
-
-
 def review_details(token: str, organism: str, accession: str, version: int) -> ReviewDetails:
-    """GET /{organism}/get-data-to-edit/{accession}/{version}, the processed half (PROCESSED entries only:
-    the backend answers 500 for one not yet processed, contract §5.2)."""
-    path = f"/{organism}/get-data-to-edit/{accession}/{version}"
-    response = _call("GET", path, token=token)
-    body = _json(response)
-    try:
-        processed = body.get("processedData") or {}
-        files = {
-            str(category): tuple(str(item["name"]) for item in items or ())
-            for category, items in (processed.get("files") or {}).items()
-        }
-        return ReviewDetails(
-            accession=str(body["accession"]),
-            version=int(body["version"]),
-            metadata=dict(processed.get("metadata") or {}),
-            files=files,
-            errors=annotations(body.get("errors")),
-            warnings=annotations(body.get("warnings")),
-        )
-    except (AttributeError, KeyError, TypeError, ValueError) as exc:
-        raise _unexpected(response, path) from exc
+    """What the review page shows of a processed entry: get_data_to_edit's processed half, without the
+    sequences (kept small: the review page caches it)."""
+    entry = get_data_to_edit(token, organism, accession, version)
+    return ReviewDetails(
+        accession=entry.accession,
+        version=entry.version,
+        metadata=entry.processed_metadata,
+        files={category: tuple(name for _, name in refs) for category, refs in entry.processed_files.items()},
+        errors=entry.errors,
+        warnings=entry.warnings,
+    )
 
 
 def _act_on_versions(
@@ -785,3 +754,108 @@ def get_api_docs() -> dict[str, Any]:
     if not isinstance(body, dict):
         raise _unexpected(response, "/api-docs")
     return body
+
+
+# --- Edit ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """A processing error or warning: the fields it concerns (by name; the submitted and the processed ones)."""
+
+    unprocessed_fields: tuple[str, ...]
+    processed_fields: tuple[str, ...]
+    message: str
+
+
+@dataclass(frozen=True)
+class EntryToEdit:
+    """get-data-to-edit: what was submitted (what an edit changes), what processing made of it, and why."""
+
+    accession: str
+    version: int
+    status: str
+    group_id: int
+    submission_id: str
+    metadata: Mapping[str, str]  # as submitted
+    sequences: Mapping[str, str]  # as submitted, by FASTA id
+    files: Mapping[str, tuple[tuple[str, str], ...]]  # as submitted: category -> ((fileId, name), …)
+    processed_metadata: Mapping[str, Any]
+    processed_files: Mapping[str, tuple[tuple[str, str], ...]]  # as processing kept them
+    errors: tuple[Annotation, ...]
+    warnings: tuple[Annotation, ...]
+
+
+def _annotations(raw: Any) -> tuple[Annotation, ...]:
+    def names(fields: Any) -> tuple[str, ...]:
+        return tuple(str(f["name"]) for f in fields or ())
+
+    return tuple(
+        Annotation(names(item.get("unprocessedFields")), names(item.get("processedFields")), str(item["message"]))
+        for item in raw or ()
+    )
+
+
+def _file_refs(raw: Any) -> dict[str, tuple[tuple[str, str], ...]]:
+    """{category: [{fileId, name}]} (null allowed) as {category: ((fileId, name), …)}."""
+    return {
+        str(category): tuple((str(r["fileId"]), str(r["name"])) for r in refs or ())
+        for category, refs in (raw or {}).items()
+    }
+
+
+def get_data_to_edit(token: str, organism: str, accession: str, version: int) -> EntryToEdit:
+    """GET /{organism}/get-data-to-edit/{accession}/{version} (contract §5.2).
+
+    Only for processed (or released) entries: for one still awaiting processing the backend answers 500.
+    """
+    path = f"/{organism}/get-data-to-edit/{accession}/{version}"
+    response = _call("GET", path, token=token)
+    body = _json(response)
+    try:
+        submitted = body["submittedData"]
+        processed = body.get("processedData") or {}
+        return EntryToEdit(
+            accession=str(body["accession"]),
+            version=int(body["version"]),
+            status=str(body["status"]),
+            group_id=int(body["groupId"]),
+            submission_id=str(body["submissionId"]),
+            metadata={str(k): "" if v is None else str(v) for k, v in (submitted.get("metadata") or {}).items()},
+            sequences={
+                str(k): str(v)
+                for k, v in (submitted.get("unalignedNucleotideSequences") or {}).items()
+                if v is not None
+            },
+            files=_file_refs(submitted.get("files")),
+            processed_metadata=dict(processed.get("metadata") or {}),
+            processed_files=_file_refs(processed.get("files")),
+            errors=_annotations(body.get("errors")),
+            warnings=_annotations(body.get("warnings")),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise _unexpected(response, path) from exc
+
+
+def submit_edited_data(
+    token: str,
+    organism: str,
+    accession: str,
+    version: int,
+    metadata: Mapping[str, str],
+    sequences: Mapping[str, str],
+    files: Mapping[str, Iterable[tuple[str, str]]] | None,
+) -> None:
+    """POST /{organism}/submit-edited-data (contract §5.3): 204, the entry goes back to RECEIVED.
+
+    The data replace what was submitted, files included: `files` ({category: ((fileId, name), …)})
+    must list every file the entry keeps. Never retried.
+    """
+    data: dict[str, Any] = {"metadata": dict(metadata), "unalignedNucleotideSequences": dict(sequences)}
+    data["files"] = (
+        None
+        if files is None
+        else {category: [{"fileId": fid, "name": name} for fid, name in refs] for category, refs in files.items()}
+    )
+    body = {"accession": accession, "version": version, "data": data}
+    _call("POST", f"/{organism}/submit-edited-data", token=token, json_body=body)

@@ -87,11 +87,18 @@ def draft_page(kind: str) -> Callable[[Callable[..., HttpResponse]], Callable[..
 
 
 def draft_url(draft: Draft) -> str:
+    if draft.kind == Draft.Kind.EDIT:
+        kwargs = {"organism": draft.organism, "accession": draft.accession, "version": draft.version}
+        return reverse("entry-edit", kwargs=kwargs)
     name = "entry-form" if draft.kind == Draft.Kind.FORM else "bulk-form"
     return reverse(name, kwargs={"organism": draft.organism, "draft_id": draft.pk})
 
 
 def result_url(draft: Draft) -> str:
+    """Where a submitted draft is seen: its batch's result page; for an edit, the group's review page, where
+    the entry is seen going back through processing."""
+    if draft.kind == Draft.Kind.EDIT:
+        return reverse("review-group", kwargs={"organism": draft.organism, "group_id": draft.group_id})
     name = "entry-result" if draft.kind == Draft.Kind.FORM else "bulk-result"
     return reverse(name, kwargs={"organism": draft.organism, "draft_id": draft.pk})
 

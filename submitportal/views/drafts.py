@@ -6,15 +6,14 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from submitportal import drafts, forms
 from submitportal.loculus import instance
 from submitportal.models import BulkFile, Draft, ExtraFile
-from submitportal.single_entry import form_fields
-from submitportal.views.draft_pages import draft_or_404, draft_url, open_draft
+from submitportal.single_entry import edit_fields, form_fields
+from submitportal.views.draft_pages import draft_or_404, draft_url, open_draft, result_url
 
 
 @login_required
@@ -33,6 +32,8 @@ def draft_list(request: HttpRequest) -> HttpResponse:
         organism = organisms.get(draft.organism)
         if draft.kind == Draft.Kind.FORM:
             label = draft.values.get("id") or "(no ID yet)"
+        elif draft.kind == Draft.Kind.EDIT:
+            label = f"Edits of {draft.accession}.{draft.version} ({draft.values.get('id', '')})"
         else:
             metadata = next((f for f in draft.bulk_files.all() if f.kind == BulkFile.Kind.METADATA), None)
             label = metadata.name if metadata else "(no metadata file yet)"
@@ -53,12 +54,11 @@ def draft_list(request: HttpRequest) -> HttpResponse:
     for draft in mine.filter(status=Draft.Status.SUBMITTED).order_by("-updated_at")[:200]:
         organism = organisms.get(draft.organism)
         entries = (draft.result or {}).get("entries", [])
-        name = "bulk-result" if draft.kind == Draft.Kind.BULK else "entry-result"
         submitted.append(
             {
                 "draft": draft,
                 "organism": organism.display_name if organism else draft.organism,
-                "url": reverse(name, kwargs={"organism": draft.organism, "draft_id": draft.pk}),
+                "url": result_url(draft),
                 "accessions": [f"{e['accession']}.{e['version']}" for e in entries[:3]],
                 "more": max(0, len(entries) - 3),
                 "count": len(entries),
@@ -78,6 +78,11 @@ def save(request: HttpRequest, draft: Draft) -> HttpResponse:
         organism = instance.get_instance().organism(draft.organism)
         if organism is not None:
             keys += [f.name for f in form_fields(organism)] + [f"sequence-{s}" for s in organism.segments]
+    elif draft.kind == Draft.Kind.EDIT:
+        organism = instance.get_instance().organism(draft.organism)
+        if organism is not None:
+            # The sequence boxes are the entry's submitted FASTA ids, kept with the draft when it started.
+            keys += [f.name for f in edit_fields(organism)] + [k for k in draft.values if k.startswith("sequence-")]
     typed = {key: request.POST[key] for key in keys if key in request.POST}
     if "data_use_terms" in request.POST:
         # The terms were sent (the radio always is): unticked checkboxes are simply absent from a form post.

@@ -19,7 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from submitportal import review, signin
@@ -116,13 +116,8 @@ def loculus_name() -> str:
     return instance.get_instance().title or "Loculus"
 
 
-def _edit_url(organism: str, card: review.Card) -> str | None:
-    try:
-        return reverse(
-            "entry-edit", kwargs={"organism": organism, "accession": card.accession, "version": card.version}
-        )
-    except NoReverseMatch:  # the edit page is not part of this portal (yet)
-        return None
+def _edit_url(organism: str, card: review.Card) -> str:
+    return reverse("entry-edit", kwargs={"organism": organism, "accession": card.accession, "version": card.version})
 
 
 def live_context(scope: Scope, listing: review.Listing, **extra: Any) -> dict[str, Any]:

@@ -193,7 +193,9 @@ def draft_group(request: HttpRequest, draft: Draft) -> HttpResponse:
     chosen = {str(g.group_id): g for g in groups}.get(request.POST.get("group", ""))
     regrouped = 0
     with drafts.changing(draft) as locked:
-        if chosen is not None and chosen.group_id != locked.draft.group_id and locked.draft.status == Draft.Status.OPEN:
+        # An edit's group is its entry's: Loculus checks the files against it.
+        changeable = locked.draft.status == Draft.Status.OPEN and locked.draft.kind != Draft.Kind.EDIT
+        if chosen is not None and chosen.group_id != locked.draft.group_id and changeable:
             locked.draft.group_id = chosen.group_id
             locked.draft.save(update_fields=["group_id", "updated_at"])
             GroupChoice.objects.update_or_create(
