@@ -74,7 +74,10 @@ class Draft(models.Model):
     values = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
     result = models.JSONField(null=True, blank=True)
-    # An edit draft's entry in Loculus (kind EDIT only): what the edit replaces.
+    # Sent to /revise, not /submit: new versions of released accessions (a bulk draft whose metadata has
+    # an `accession` column, or an EDIT draft of a released entry). Revisions keep their data use terms.
+    revise = models.BooleanField(default=False)
+    # An edit draft's entry in Loculus (kind EDIT only): what the edit replaces, or a revision revises.
     accession = models.CharField(max_length=200, blank=True)
     version = models.PositiveIntegerField(null=True, blank=True)
     # A submit got no answer in time: before sending again, ask Loculus what it already has.

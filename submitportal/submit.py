@@ -105,21 +105,33 @@ def send(
     try:
         with contextlib.ExitStack() as stack:
             sending = parts(stack)
-            result = client.submit(
-                token,
-                organism.key,
-                group_id=int(draft.group_id or 0),
-                metadata=sending.metadata,
-                sequences=sending.sequences,
-                data_use_terms=terms,
-                file_mapping=sending.wire.file_mapping(),
-            )
+            if draft.revise:
+                result = client.revise(
+                    token,
+                    organism.key,
+                    metadata=sending.metadata,
+                    sequences=sending.sequences,
+                    file_mapping=sending.wire.file_mapping(),
+                )
+            else:
+                result = client.submit(
+                    token,
+                    organism.key,
+                    group_id=int(draft.group_id or 0),
+                    metadata=sending.metadata,
+                    sequences=sending.sequences,
+                    data_use_terms=terms,
+                    file_mapping=sending.wire.file_mapping(),
+                )
     except BaseException:
         release(draft)
         raise
     record_result(draft, result, sending.wire)
     log.info(
-        "draft %s submitted: %s", draft.pk, ", ".join(f"{e.submission_id}={e.accession}.{e.version}" for e in result)
+        "draft %s %s: %s",
+        draft.pk,
+        "revised" if draft.revise else "submitted",
+        ", ".join(f"{e.submission_id}={e.accession}.{e.version}" for e in result),
     )
     return result
 

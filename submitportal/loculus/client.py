@@ -542,6 +542,31 @@ def submit(
     if file_mapping is not None:
         fields.append(("fileMapping", file_mapping))
     response = _post_multipart(f"/{organism}/submit", token, fields, read_timeout=settings.LOCULUS_SUBMIT_TIMEOUT)
+    return _submitted_entries(response, f"/{organism}/submit")
+
+
+def revise(
+    token: str,
+    organism: str,
+    *,
+    metadata: UploadPart,
+    sequences: UploadPart | None,
+    file_mapping: str | None = None,
+) -> list[SubmittedEntry]:
+    """POST /{organism}/revise: new versions of released accessions (the metadata's `accession` column).
+
+    No group and no data use terms: a revision keeps its entry's (contract §4.2). Never retried.
+    """
+    fields: list[tuple[str, str | UploadPart]] = [("metadataFile", metadata)]
+    if sequences is not None:
+        fields.append(("sequenceFile", sequences))
+    if file_mapping is not None:
+        fields.append(("fileMapping", file_mapping))
+    response = _post_multipart(f"/{organism}/revise", token, fields, read_timeout=settings.LOCULUS_SUBMIT_TIMEOUT)
+    return _submitted_entries(response, f"/{organism}/revise")
+
+
+def _submitted_entries(response: requests.Response, path: str) -> list[SubmittedEntry]:
     body = _json(response)
     try:
         return [
@@ -551,7 +576,7 @@ def submit(
             for item in body
         ]
     except (KeyError, TypeError, ValueError) as exc:
-        raise _unexpected(response, f"/{organism}/submit") from exc
+        raise _unexpected(response, path) from exc
 
 
 def _data_use_terms(raw: Any) -> DataUseTerms | None:
