@@ -141,7 +141,7 @@ def holds(draft: Draft) -> str:
         if draft.values.get("id"):
             parts.append(f"entry “{str(draft.values['id'])[:60]}”")
     elif draft.kind == Draft.Kind.EDIT:
-        parts.append(f"edits of {draft.accession}.{draft.version}")
+        parts.append(f"{'a revision' if draft.revise else 'edits'} of {draft.accession}.{draft.version}")
     else:
         for bulk_file in sorted(draft.bulk_files.all(), key=lambda f: f.kind):
             parts.append(f"“{bulk_file.name[:60]}”")

@@ -91,6 +91,13 @@ class Draft(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} draft of {self.user} for {self.organism}"
 
+    @property
+    def kind_words(self) -> str:
+        """What My drafts calls this kind of draft: a revise draft is a revision, not a submission."""
+        if self.revise:
+            return "Bulk revision" if self.kind == self.Kind.BULK else "Revision of an entry"
+        return str(self.get_kind_display())
+
 
 class BulkFile(models.Model):
     """A bulk draft's metadata or sequence file: at most one of each kind, replaced whole.

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from submitportal import tsv
 from submitportal.loculus import client, files_protocol
-from submitportal.loculus.schema import FASTA_IDS_FIELD, ID_FIELD, Organism
+from submitportal.loculus.schema import ACCESSION_FIELD, FASTA_IDS_FIELD, ID_FIELD, Organism
 from submitportal.models import Draft, ExtraFile
 from submitportal.single_entry import Entry, form_fields
 
@@ -74,8 +74,12 @@ def write_single_entry(
     if organism.is_multi_segment:
         header.append(FASTA_IDS_FIELD)
         row.append(" ".join(entry.fasta_ids))
-    header.extend(wire.columns)
-    row.extend(wire.cells(entry.submission_id))
+    return _write_files(organism, entry, [*header, *wire.columns], [*row, *wire.cells(entry.submission_id)], directory)
+
+
+def _write_files(
+    organism: Organism, entry: Entry, header: list[str], row: list[str], directory: Path
+) -> tuple[Path, Path | None]:
     metadata = directory / "metadata.tsv"
     with metadata.open("w", encoding="utf-8", newline="") as out:
         tsv.write_row(out, header)
@@ -89,13 +93,16 @@ def write_single_entry(
     return metadata, sequences
 
 
-def entry_parts(draft: Draft, organism: Organism, entry: Entry) -> PartsMaker:
-    """The parts of a single-entry draft: its one entry written as TSV and FASTA, its files linked to it."""
+Writer = Callable[[files_protocol.Wire, Path], tuple[Path, Path | None]]
+
+
+def _one_entry_parts(draft: Draft, organism: Organism, entry: Entry, write: Writer) -> PartsMaker:
+    """The parts of a draft of one entry, written by `write`, with the draft's files linked to it."""
 
     def make(stack: contextlib.ExitStack) -> Parts:
         wire = wire_for(organism, file_links(draft, entry.submission_id))
         directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="submitportal-")))
-        metadata_path, fasta_path = write_single_entry(organism, entry, wire, directory)
+        metadata_path, fasta_path = write(wire, directory)
         metadata = client.UploadPart(
             "metadata.tsv", stack.enter_context(metadata_path.open("rb")), "text/tab-separated-values"
         )
@@ -105,6 +112,13 @@ def entry_parts(draft: Draft, organism: Organism, entry: Entry) -> PartsMaker:
         return Parts(metadata, fasta, wire)
 
     return make
+
+
+def entry_parts(draft: Draft, organism: Organism, entry: Entry) -> PartsMaker:
+    """The parts of a single-entry draft: its one entry written as TSV and FASTA, its files linked to it."""
+    return _one_entry_parts(
+        draft, organism, entry, lambda wire, directory: write_single_entry(organism, entry, wire, directory)
+    )
 
 
 @dataclass(frozen=True)
@@ -133,3 +147,41 @@ def edited_data(draft: Draft, organism: Organism, entry: Entry, submitted: Mappi
         for extra in ready_files(draft):
             files.setdefault(extra.category, []).append((extra.file_id, extra.name))
     return EditedData(metadata, dict(entry.sequences), files)
+
+
+def write_revision(
+    organism: Organism,
+    accession: str,
+    entry: Entry,
+    submitted: Mapping[str, str],
+    wire: files_protocol.Wire,
+    directory: Path,
+) -> tuple[Path, Path | None]:
+    """metadata.tsv (one row, `accession` first) and sequences.fasta for a revision of one released entry.
+
+    A column left out of a revision empties that field (contract §4.3), so every submitted field is
+    written again, those the form does not show too. FASTA ids: those the entry was submitted with; a
+    `fastaIds` column names them unless the one record is called as the entry's ID.
+    """
+    metadata_values = dict(submitted)
+    for name, value in entry.metadata.items():
+        if value or name in metadata_values:
+            metadata_values[name] = value
+    names = sorted(metadata_values)
+    header = [ACCESSION_FIELD, ID_FIELD, *names]
+    row = [accession, entry.submission_id, *(metadata_values[name] for name in names)]
+    fasta_ids = [fasta_id for fasta_id, _ in entry.sequences]
+    if organism.consensus_sequences and fasta_ids != [entry.submission_id]:
+        header.append(FASTA_IDS_FIELD)
+        row.append(" ".join(fasta_ids))
+    return _write_files(organism, entry, [*header, *wire.columns], [*row, *wire.cells(entry.submission_id)], directory)
+
+
+def revision_parts(draft: Draft, organism: Organism, entry: Entry, submitted: Mapping[str, str]) -> PartsMaker:
+    """The parts of a revision of one released entry (an EDIT draft with `revise`): its files kept and new."""
+    return _one_entry_parts(
+        draft,
+        organism,
+        entry,
+        lambda wire, directory: write_revision(organism, draft.accession, entry, submitted, wire, directory),
+    )

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from submitportal import drafts, review
+from submitportal import drafts, review, revisions
 from submitportal.loculus import client, files_protocol, plain_words
 from submitportal.loculus.schema import Organism
 from submitportal.models import Draft
@@ -68,7 +68,7 @@ def submit(
     token: str,
     draft: Draft,
     organism: Organism,
-    terms: client.DataUseTerms,
+    terms: client.DataUseTerms | None,
     parts: PartsMaker,
     submission_ids: Callable[[], list[str]],
 ) -> Outcome:
@@ -93,14 +93,22 @@ def submit(
     except client.LoculusError as exc:
         if isinstance(exc, client.BackendTimeout):
             drafts.mark_unclear(draft)
-        return Outcome(sent=False, status=_status_for(exc), problem=explain(exc), request_id=exc.request_id)
+        problem = explain(exc)  # logs the original either way
+        if draft.revise:
+            problem = revisions.explain(exc, organism) or problem
+        return Outcome(sent=False, status=_status_for(exc), problem=problem, request_id=exc.request_id)
     return Outcome(sent=True)
 
 
 def send(
-    token: str, draft: Draft, organism: Organism, terms: client.DataUseTerms, parts: PartsMaker
+    token: str, draft: Draft, organism: Organism, terms: client.DataUseTerms | None, parts: PartsMaker
 ) -> list[client.SubmittedEntry]:
-    """Claim the draft, send its parts, record the result. Raises SubmitRefused or a client.LoculusError."""
+    """Claim the draft, send its parts, record the result. Raises SubmitRefused or a client.LoculusError.
+
+    A revise draft goes to /revise, without terms (a revision keeps its entry's); a submit needs them.
+    """
+    if terms is None and not draft.revise:
+        raise ValueError("a submission needs its data use terms")
     claim(draft)
     try:
         with contextlib.ExitStack() as stack:

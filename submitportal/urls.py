@@ -1,6 +1,17 @@
 from django.urls import path
 
-from submitportal.views import bulk, drafts, edit, extra_file_uploads, pages, released, review, signin, submission
+from submitportal.views import (
+    bulk,
+    drafts,
+    edit,
+    extra_file_uploads,
+    pages,
+    released,
+    review,
+    revise_form,
+    signin,
+    submission,
+)
 
 # Django takes it from the root URLconf: a URLconf that replaces this one re-exports it (tests/error_urls.py).
 handler500 = pages.server_error
@@ -44,5 +55,8 @@ urlpatterns = [
     path("<slug:organism>/submission/form/<uuid:draft_id>/", submission.entry_form, name="entry-form"),
     path("drafts/<uuid:draft_id>/group", submission.draft_group, name="draft-group"),
     path("<slug:organism>/submission/form/<uuid:draft_id>/result", review.result, name="entry-result"),
+    # Until bulk revision lands, the Revise page opens on its form tab.
+    path("<slug:organism>/submission/revise/", revise_form.revise_form, name="revise"),
+    path("<slug:organism>/submission/revise/form/", revise_form.revise_form, name="revise-form"),
     path("<slug:organism>/submission/edit/<str:accession>/<int:version>/", edit.edit_entry, name="entry-edit"),
 ]

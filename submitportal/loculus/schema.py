@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 ID_FIELD = "id"
+ACCESSION_FIELD = "accession"  # a revision's column: the released accession it revises
 FASTA_IDS_FIELD = "fastaIds"
 
 

@@ -96,10 +96,10 @@ def draft_url(draft: Draft) -> str:
 
 def result_url(draft: Draft) -> str:
     """Where a submitted draft is seen: its batch's result page; for an edit, the group's review page, where
-    the entry is seen going back through processing."""
-    if draft.kind == Draft.Kind.EDIT:
+    the entry is seen going back through processing (a revision of one entry is a batch of its own)."""
+    if draft.kind == Draft.Kind.EDIT and not draft.revise:
         return reverse("review-group", kwargs={"organism": draft.organism, "group_id": draft.group_id})
-    name = "entry-result" if draft.kind == Draft.Kind.FORM else "bulk-result"
+    name = "bulk-result" if draft.kind == Draft.Kind.BULK else "entry-result"
     return reverse(name, kwargs={"organism": draft.organism, "draft_id": draft.pk})
 
 

@@ -33,7 +33,8 @@ def draft_list(request: HttpRequest) -> HttpResponse:
         if draft.kind == Draft.Kind.FORM:
             label = draft.values.get("id") or "(no ID yet)"
         elif draft.kind == Draft.Kind.EDIT:
-            label = f"Edits of {draft.accession}.{draft.version} ({draft.values.get('id', '')})"
+            what = "Revision" if draft.revise else "Edits"
+            label = f"{what} of {draft.accession}.{draft.version} ({draft.values.get('id', '')})"
         else:
             metadata = next((f for f in draft.bulk_files.all() if f.kind == BulkFile.Kind.METADATA), None)
             label = metadata.name if metadata else "(no metadata file yet)"

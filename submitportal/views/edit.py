@@ -20,7 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from submitportal import drafts, signin, single_entry, submission_parts, submit
+from submitportal import drafts, revisions, signin, single_entry, submission_parts, submit
 from submitportal.loculus import client, instance, schema
 from submitportal.models import Draft, ExtraFile
 from submitportal.views.draft_pages import draft_url, organism_or_404, page_context, result_url
@@ -40,7 +40,7 @@ def edit_entry(request: HttpRequest, organism: str, accession: str, version: int
     if not ACCESSION.fullmatch(accession):
         raise Http404("No such accession.")
     token = signin.access_token(request)
-    draft = _current_draft(request, organism, accession, version)
+    draft = _current_draft(request, organism, accession, version, revise=None)
     if request.method == "POST" and draft is not None:
         if "start_again" not in request.POST:
             return _submit(request, token, chosen, draft)
@@ -57,15 +57,16 @@ def edit_entry(request: HttpRequest, organism: str, accession: str, version: int
         return _page(
             request, chosen, accession, version, draft, None, status=status, problem=problem, request_id=exc.request_id
         )
-    if data.status == "APPROVED_FOR_RELEASE":
-        problem = f"{accession}.{version} has been released: it can no longer be edited, only revised."
-        return _page(request, chosen, accession, version, None, None, status=409, problem=problem)
-    if draft is None:
-        draft = _start(request, chosen, data)
+    revising = data.status == "APPROVED_FOR_RELEASE"  # released: only a new version can change it
+    if draft is None or draft.revise != revising:
+        draft = _current_draft(request, organism, accession, version, revise=revising) or _start(
+            request, chosen, data, revise=revising
+        )
         if request.method == "POST":  # the draft was gone (deleted in another tab): show the entry afresh
             return redirect(draft_url(draft))
     changed = draft.values.get(STARTED_FROM) != _fingerprint(data)
-    return _page(request, chosen, accession, version, draft, data, changed_in_loculus=changed)
+    extra = revisions.versions_note(token, chosen, data) if revising else {}
+    return _page(request, chosen, accession, version, draft, data, changed_in_loculus=changed, **extra)
 
 
 def _fingerprint(data: client.EntryToEdit) -> str:
@@ -73,16 +74,21 @@ def _fingerprint(data: client.EntryToEdit) -> str:
     return hashlib.sha256(json.dumps(submitted, sort_keys=True).encode()).hexdigest()
 
 
-def _current_draft(request: HttpRequest, organism: str, accession: str, version: int) -> Draft | None:
-    """The user's unsent edit of this entry, if they started one."""
+def _current_draft(
+    request: HttpRequest, organism: str, accession: str, version: int, *, revise: bool | None
+) -> Draft | None:
+    """The user's unsent edit (or revision, `revise`; None: either) of this entry, if they started one."""
     mine = Draft.objects.filter(
         user=request.user, organism=organism, kind=Draft.Kind.EDIT, accession=accession, version=version
     )
+    if revise is not None:
+        mine = mine.filter(revise=revise)
     return mine.exclude(status=Draft.Status.SUBMITTED).order_by("-updated_at").first()
 
 
-def _start(request: HttpRequest, organism: schema.Organism, data: client.EntryToEdit) -> Draft:
-    """A new edit draft holding what was submitted: the fields, one box per FASTA id, the files as kept rows."""
+def _start(request: HttpRequest, organism: schema.Organism, data: client.EntryToEdit, *, revise: bool) -> Draft:
+    """A new edit (or revision) draft holding what was submitted: the fields, one box per FASTA id, the
+    files as kept rows (a revision keeps them unless they are removed)."""
     shown = {f.name for f in single_entry.edit_fields(organism)}
     values: dict[str, Any] = {name: value for name, value in data.metadata.items() if name in shown}
     values["id"] = data.submission_id
@@ -94,6 +100,7 @@ def _start(request: HttpRequest, organism: schema.Organism, data: client.EntryTo
             user=request.user,
             organism=organism.key,
             kind=Draft.Kind.EDIT,
+            revise=revise,
             group_id=data.group_id,
             accession=data.accession,
             version=data.version,
@@ -164,9 +171,13 @@ def _submit(request: HttpRequest, token: str, organism: schema.Organism, draft: 
         return again(200, check_warnings=True)
     entry = checked.entry
     submitted = draft.values.get(SUBMITTED) or {}
-    outcome = submit.submit_edit(
-        token, draft, organism, lambda: submission_parts.edited_data(draft, organism, entry, submitted)
-    )
+    if draft.revise:
+        parts = submission_parts.revision_parts(draft, organism, entry, submitted)
+        outcome = submit.submit(token, draft, organism, None, parts, lambda: [entry.submission_id])
+    else:
+        outcome = submit.submit_edit(
+            token, draft, organism, lambda: submission_parts.edited_data(draft, organism, entry, submitted)
+        )
     if not outcome.sent:
         return again(outcome.status, problem=outcome.problem, request_id=outcome.request_id)
     return redirect(result_url(draft))
@@ -210,6 +221,7 @@ def _page(
         "organism": organism,
         "accession": accession,
         "version": version,
+        "revising": bool(draft and draft.revise),
         "problem": problem,
         "request_id": request_id,
     }

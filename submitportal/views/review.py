@@ -86,7 +86,7 @@ class Scope:
     @property
     def url(self) -> str:
         if self.draft is not None:
-            name = "entry-result" if self.draft.kind == Draft.Kind.FORM else "bulk-result"
+            name = "bulk-result" if self.draft.kind == Draft.Kind.BULK else "entry-result"
             return reverse(name, kwargs={"organism": self.organism.key, "draft_id": self.draft.pk})
         return reverse("review-group", kwargs={"organism": self.organism.key, "group_id": self.group.group_id})
 
