@@ -59,6 +59,8 @@ class Draft(models.Model):
         FORM = "form", "Single entry"
         BULK = "bulk", "Bulk upload"
         EDIT = "edit", "Edit of an entry"
+        # Not a draft to fill in: the record of revocations sent, so that they are seen as a batch.
+        REVOCATION = "revocation", "Revocation"
 
     class Status(models.TextChoices):
         OPEN = "open", "In progress"

@@ -40,6 +40,7 @@ urlpatterns = [
     path("<slug:organism>/submission/released/", released.released_chosen, name="released-chosen"),
     path("<slug:organism>/submission/<int:group_id>/released/", released.released, name="released"),
     path("<slug:organism>/submission/<int:group_id>/released/revoke", released.revoke, name="released-revoke"),
+    path("<slug:organism>/submission/revocation/<uuid:draft_id>/", review.result, name="revocation-result"),
     path("<slug:organism>/submission/<int:group_id>/released/download", released.download, name="released-download"),
     path("<slug:organism>/submission/", submission.organism_submission, name="organism-submission"),
     path("<slug:organism>/submission/bulk/", bulk.new_bulk, name="bulk-new"),

@@ -187,8 +187,10 @@ def test_a_released_entry_is_downloaded_as_submitted_and_revoked_with_a_reason(
     page.get_by_label("Reason for revocation").fill("sample swap")
     page.get_by_role("button", name="Revoke the chosen sequences").click()
     confirm(page, "Are you sure you want to revoke the selected sequences?", "Confirm")
-    expect(page.get_by_role("heading", name="Review pending submissions", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile("^Your revocation reached"), level=1)).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/ebola-sudan/submission/revocation/[0-9a-f-]+/$"))
     expect(page.get_by_text(f"1 revocation version(s) created: {revoked}.2.")).to_be_visible()
+    expect(page.get_by_text("(reason: “sample swap”)")).to_be_visible()
     card = page.get_by_role("listitem", name=f"{revoked}.2 gone")
     expect(card).to_contain_text("Revocation entry")
     entries = backend.get("/ebola-sudan/get-sequences").json()["sequenceEntries"]

@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 
 from sandbox.launcher import RunningSandbox
+from submitportal.models import Draft
 from tests.sandbox.helpers import Backend
 from tests.test_review_views import submit, text
 
@@ -55,13 +56,20 @@ def test_revoking_with_a_reason_makes_revocations_that_wait_on_the_review_page(
 ) -> None:
     first, second = released(backend, [("r1", "2024-03-18", "Uganda"), ("r2", "2024-03-18", "Kenya")])
     done = portal.post(REVOKE, {"accession": [first], "versionComment": "wrong sample", "confirmed": "1"})
-    assert done["Location"] == "/ebola-sudan/submission/1/review/"
+    batch = Draft.objects.get(kind=Draft.Kind.REVOCATION)  # the revocations are a batch of their own
+    assert done["Location"] == f"/ebola-sudan/submission/revocation/{batch.pk}/"
+    assert (batch.status, batch.group_id, batch.values) == ("submitted", 1, {"versionComment": "wrong sample"})
+    assert batch.result["entries"] == [{"submissionId": "r1", "accession": first, "version": 2}]
     now = latest(backend)
     assert (now[first]["version"], now[first]["isRevocation"], now[first]["status"]) == (2, True, "PROCESSED")
     assert now[second]["version"] == 1
     review = text(portal.get(done["Location"]))
     assert f"1 revocation version(s) created: {first}.2. They are released once you approve them here." in review
     assert f"{first}.2 r1 Revocation entry · Passed QC" in review
+    assert "Your revocation reached" in review and "(reason: “wrong sample”)" in review
+    assert f"{second}.1" not in review  # the batch: only what was revoked
+    drafts = text(portal.get("/drafts/"))
+    assert f"Revocation {first}.2 (1 entry)" in drafts
     assert "This is a revocation entry, which will create a new version that revokes this accession" in review
     answer = text(
         portal.post(
@@ -90,7 +98,8 @@ def test_revoking_is_confirmed_first_and_refusals_are_said(portal: Client, backe
 def test_a_revoke_sent_by_the_pages_script_lands_by_htmx_redirect(portal: Client, backend: Backend) -> None:
     (first,) = released(backend, [("r1", "2024-03-18", "Uganda")])
     done = portal.post(REVOKE, {"accession": [first], "confirmed": "1"}, HTTP_HX_REQUEST="true")
-    assert (done.status_code, done["HX-Redirect"]) == (204, "/ebola-sudan/submission/1/review/")
+    batch = Draft.objects.get(kind=Draft.Kind.REVOCATION)
+    assert (done.status_code, done["HX-Redirect"]) == (204, f"/ebola-sudan/submission/revocation/{batch.pk}/")
 
 
 def test_the_originally_submitted_data_download_as_a_zip(portal: Client, backend: Backend) -> None:

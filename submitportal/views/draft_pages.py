@@ -94,12 +94,16 @@ def draft_url(draft: Draft) -> str:
     return reverse(name, kwargs={"organism": draft.organism, "draft_id": draft.pk})
 
 
+# The page of a submitted draft's batch, by kind (a single entry and a revision of one: entry-result).
+RESULT_URL_NAMES = {Draft.Kind.BULK: "bulk-result", Draft.Kind.REVOCATION: "revocation-result"}
+
+
 def result_url(draft: Draft) -> str:
     """Where a submitted draft is seen: its batch's result page; for an edit, the group's review page, where
     the entry is seen going back through processing (a revision of one entry is a batch of its own)."""
     if draft.kind == Draft.Kind.EDIT and not draft.revise:
         return reverse("review-group", kwargs={"organism": draft.organism, "group_id": draft.group_id})
-    name = "bulk-result" if draft.kind == Draft.Kind.BULK else "entry-result"
+    name = RESULT_URL_NAMES.get(draft.kind, "entry-result")
     return reverse(name, kwargs={"organism": draft.organism, "draft_id": draft.pk})
 
 

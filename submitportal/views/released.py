@@ -23,7 +23,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from submitportal import signin
 from submitportal.loculus import client, plain_words
-from submitportal.views.draft_pages import chosen_group, organism_or_404
+from submitportal.models import Draft
+from submitportal.views.draft_pages import chosen_group, organism_or_404, result_url
 from submitportal.views.review import bounded_int, groups_and_group
 
 log = logging.getLogger("submitportal.review")
@@ -154,7 +155,21 @@ def revoke(request: HttpRequest, organism: str, group_id: int) -> HttpResponse:
         request,
         f"{len(revocations)} revocation version(s) created: {names}. They are released once you approve them here.",
     )
-    return _back(request, reverse("review-group", kwargs={"organism": organism, "group_id": group_id}))
+    batch = Draft.objects.create(  # the revocations are a batch: reviewed (and found again in My drafts) as one
+        user=request.user,
+        organism=organism,
+        kind=Draft.Kind.REVOCATION,
+        group_id=group_id,
+        status=Draft.Status.SUBMITTED,
+        values={"versionComment": reason},
+        result={
+            "entries": [
+                {"submissionId": r.submission_id, "accession": r.accession, "version": r.version} for r in revocations
+            ],
+            "groupId": group_id,
+        },
+    )
+    return _back(request, result_url(batch))
 
 
 @login_required

@@ -25,7 +25,14 @@ from django.views.decorators.http import require_GET, require_POST
 from submitportal import review, signin
 from submitportal.loculus import client, instance, plain_words, schema
 from submitportal.models import Draft
-from submitportal.views.draft_pages import RESULT_SHOWN, chosen_group, draft_or_404, draft_url, organism_or_404
+from submitportal.views.draft_pages import (
+    RESULT_SHOWN,
+    RESULT_URL_NAMES,
+    chosen_group,
+    draft_or_404,
+    draft_url,
+    organism_or_404,
+)
 
 log = logging.getLogger("submitportal.review")
 
@@ -86,7 +93,7 @@ class Scope:
     @property
     def url(self) -> str:
         if self.draft is not None:
-            name = "bulk-result" if self.draft.kind == Draft.Kind.BULK else "entry-result"
+            name = RESULT_URL_NAMES.get(self.draft.kind, "entry-result")
             return reverse(name, kwargs={"organism": self.organism.key, "draft_id": self.draft.pk})
         return reverse("review-group", kwargs={"organism": self.organism.key, "group_id": self.group.group_id})
 
