@@ -8,6 +8,7 @@ import zipfile
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 
 from sandbox.launcher import RunningSandbox
@@ -119,3 +120,31 @@ def test_the_originally_submitted_data_download_as_a_zip(portal: Client, backend
 def test_another_groups_released_page_is_not_found(portal: Client, loculus: RunningSandbox) -> None:
     assert portal.get("/ebola-sudan/submission/999/released/").status_code == 404
     assert portal.post("/ebola-sudan/submission/999/released/revoke", {"accession": ["X"]}).status_code == 404
+
+
+def test_a_batch_downloads_as_submitted_what_of_it_is_released(portal: Client, backend: Backend) -> None:
+    other, first = released(backend, [("other", "2024-03-18", "Kenya"), ("b1", "2024-03-18", "Uganda")])
+    batch = Draft.objects.create(
+        user=get_user_model().objects.get(),
+        organism="ebola-sudan",
+        kind=Draft.Kind.BULK,
+        group_id=1,
+        status=Draft.Status.SUBMITTED,
+        result={"entries": [{"submissionId": "b1", "accession": first, "version": 1}], "groupId": 1},
+    )
+    page = text(portal.get(f"/ebola-sudan/submission/bulk/{batch.pk}/result"))
+    assert "Download originally submitted data" in page
+    response = portal.post(DOWNLOAD, {"batch": str(batch.pk)})
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    rows = archive.read("metadata.tsv").decode().splitlines()[1:]
+    assert [row.split("\t")[:2] for row in rows] == [["b1", first]]  # not the group's other entry
+    assert portal.post(DOWNLOAD, {"batch": "not-a-uuid"}).status_code == 404
+    someone_else = Draft.objects.create(
+        user=get_user_model().objects.create(username="someone"),
+        organism="ebola-sudan",
+        kind=Draft.Kind.BULK,
+        status=Draft.Status.SUBMITTED,
+        result={"entries": [{"submissionId": "other", "accession": other, "version": 1}]},
+    )
+    assert portal.post(DOWNLOAD, {"batch": str(someone_else.pk)}).status_code == 404

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -24,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from submitportal import signin
 from submitportal.loculus import client, plain_words
 from submitportal.models import Draft
-from submitportal.views.draft_pages import chosen_group, organism_or_404, result_url
+from submitportal.views.draft_pages import chosen_group, draft_or_404, organism_or_404, result_url
 from submitportal.views.review import bounded_int, groups_and_group
 
 log = logging.getLogger("submitportal.review")
@@ -179,6 +180,14 @@ def download(request: HttpRequest, organism: str, group_id: int) -> HttpResponse
     organism_or_404(organism)
     groups_and_group(request, group_id)
     accessions = _chosen(request) or None
+    if "batch" in request.POST:  # all of a batch (a result page): what of it is released now
+        try:
+            batch = draft_or_404(request, uuid.UUID(request.POST["batch"]), organism)
+        except ValueError:
+            raise Http404("No such batch.") from None
+        accessions = sorted({e["accession"] for e in (batch.result or {}).get("entries", [])})
+        if not accessions:
+            raise Http404("This batch has no entries in Loculus.")
     try:
         got = client.get_submitted_data(signin.access_token(request), organism, group_id, accessions)
     except client.Unauthorized:
