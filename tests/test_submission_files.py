@@ -12,7 +12,7 @@ import pytest
 from submitportal import single_entry, tsv
 from submitportal.loculus.files_protocol import FileLink, FilesProtocol, Wire
 from submitportal.loculus.schema import FileCategory, InputField, Organism
-from submitportal.submission_parts import write_single_entry
+from submitportal.submission_parts import write_revision, write_single_entry
 
 EBOLA = Organism(
     key="ebola-sudan",
@@ -178,3 +178,38 @@ def test_fields_are_grouped_as_on_the_loculus_website() -> None:
         ("Submitter", ["lab"]),
         ("Uncategorized", ["notes"]),
     ]
+
+
+def test_a_revision_writes_the_accession_first_and_every_submitted_field_again(tmp_path: Path) -> None:
+    one = single_entry.Entry("s1", {"sampleCollectionDate": "2024-03-05", "authors": ""}, (("s1", "ACGT"),))
+    submitted = {"sampleCollectionDate": "2024-03-04", "hostNameScientific": "Homo sapiens", "authors": "A, B."}
+    wire = Wire(FilesProtocol.METADATA_COLUMNS, ["rawReads", "qcReports"], LINKS)
+    metadata, fasta = write_revision(EBOLA, "LOC_000001Y", one, submitted, wire, tmp_path)
+    # The form's emptied field is sent empty (not left out, which Loculus would read the same), the
+    # field the form does not show is sent as submitted; the FASTA id is the entry's ID: no fastaIds.
+    assert metadata.read_text().splitlines() == [
+        "accession\tid\tauthors\thostNameScientific\tsampleCollectionDate\tfiles.rawReads\tfiles.qcReports",
+        "LOC_000001Y\ts1\t\tHomo sapiens\t2024-03-05\t"
+        "r1.fq:8d8ac610-566d-4ef0-9c22-186b2a5ed793 r2.fq:2ea137d0-8773-4e0a-a9aa-5591de12ff23\t",
+    ]
+    assert fasta is not None and fasta.read_text() == ">s1\nACGT\n"
+    legacy = Wire(FilesProtocol.FILE_MAPPING, ["rawReads", "qcReports"], LINKS)
+    metadata, _ = write_revision(EBOLA, "LOC_000001Y", one, submitted, legacy, tmp_path)
+    assert metadata.read_text().splitlines()[0] == "accession\tid\tauthors\thostNameScientific\tsampleCollectionDate"
+    assert json.loads(legacy.file_mapping() or "") == {
+        "s1": {
+            "rawReads": [
+                {"fileId": "8d8ac610-566d-4ef0-9c22-186b2a5ed793", "name": "r1.fq"},
+                {"fileId": "2ea137d0-8773-4e0a-a9aa-5591de12ff23", "name": "r2.fq"},
+            ]
+        }
+    }
+
+
+def test_a_multi_segment_revision_names_the_fasta_ids_it_still_has(tmp_path: Path) -> None:
+    one = single_entry.Entry("iso1", {}, (("iso1_L", "AC"), ("iso1_S", "GG")))  # the M box was emptied
+    metadata, fasta = write_revision(
+        CCHF, "LOC_2", one, {"country": "Uganda"}, Wire(FilesProtocol.METADATA_COLUMNS, [], []), tmp_path
+    )
+    assert metadata.read_text() == "accession\tid\tcountry\tfastaIds\nLOC_2\tiso1\tUganda\tiso1_L iso1_S\n"
+    assert fasta is not None and fasta.read_text() == ">iso1_L\nAC\n>iso1_S\nGG\n"
