@@ -88,7 +88,7 @@ def find(token: str, organism: Organism, text: str, group: client.Group, groups:
         return Finding(
             problem=f"{accession}.{latest.version} is awaiting review, so {accession} cannot be revised now.",
             hint=f"Loculus takes a revision only once the latest version is released: approve or discard "
-            f"{accession}.{latest.version} on the review page first (or edit it there).",
+            f"{accession}.{latest.version} on the review page first.",
             links=[("Review pending submissions", _review_url(organism.key, owner))],
         )
     chosen = next(e for e in entries if e.version == asked) if asked is not None else _revisable(entries)
