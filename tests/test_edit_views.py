@@ -78,6 +78,24 @@ def uploaded_file(token: str, content: bytes) -> str:
     return target.file_id
 
 
+def new_upload(token: str, draft: Draft, name: str, content: bytes) -> str:
+    """A new raw reads file of the draft as the upload engine leaves it: uploaded to S3 by the browser,
+    recorded with its method. Its file ID."""
+    file_id = uploaded_file(token, content)
+    ExtraFile.objects.create(
+        draft=draft,
+        category="rawReads",
+        path=name,
+        size=len(content),
+        group_id=draft.group_id,
+        file_id=file_id,
+        method=ExtraFile.Method.SINGLE,
+        status=ExtraFile.Status.UPLOADED,
+        uploaded_at=timezone.now(),
+    )
+    return file_id
+
+
 def edit_url(accession: str, version: int = 1) -> str:
     return f"/ebola-sudan/submission/edit/{accession}/{version}/"
 
@@ -168,19 +186,7 @@ def test_kept_files_are_sent_again_removed_ones_not_and_new_ones_added(editor: C
     }
     draft = Draft.objects.get()
     assert editor.post(f"/drafts/{draft.pk}/file/{rows['drop.fq'].pk}/remove").status_code == 200
-    # A new file as the upload engine leaves it: uploaded to S3 by the browser, recorded with its method.
-    new = uploaded_file(token, b"new reads")
-    ExtraFile.objects.create(
-        draft=draft,
-        category="rawReads",
-        path="new.fq",
-        size=9,
-        group_id=1,
-        file_id=new,
-        method=ExtraFile.Method.SINGLE,
-        status=ExtraFile.Status.UPLOADED,
-        uploaded_at=timezone.now(),
-    )
+    new = new_upload(token, draft, "new.fq", b"new reads")
     response = editor.post(edit_url(accession), edited(FIXED, **{"sequence-sample1": "ACGT"}))
     assert response.status_code == 302, text(response)
     data = client.get_data_to_edit(token, "ebola-sudan", accession, 1)

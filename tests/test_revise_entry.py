@@ -11,7 +11,7 @@ from django.test import Client
 from sandbox.launcher import RunningSandbox
 from submitportal.loculus import client
 from submitportal.models import Draft, ExtraFile
-from tests.test_edit_views import edit_url, signed_in_as, submit_one, text, token_of, uploaded_file
+from tests.test_edit_views import edit_url, new_upload, signed_in_as, submit_one, text, token_of, uploaded_file
 
 pytestmark = pytest.mark.django_db
 
@@ -122,17 +122,7 @@ def test_a_revision_keeps_the_files_not_removed_adds_new_ones_and_lands_on_its_b
     rows = {f.path: f for f in ExtraFile.objects.all()}
     assert {name: (f.file_id, f.kept) for name, f in rows.items()} == {"keep.fq": (keep, True), "drop.fq": (drop, True)}
     assert reviser.post(f"/drafts/{draft.pk}/file/{rows['drop.fq'].pk}/remove").status_code == 200
-    new = uploaded_file(token, b"new reads")
-    ExtraFile.objects.create(
-        draft=draft,
-        category="rawReads",
-        path="new.fq",
-        size=9,
-        group_id=1,
-        file_id=new,
-        method=ExtraFile.Method.SINGLE,
-        status=ExtraFile.Status.UPLOADED,
-    )
+    new = new_upload(token, draft, "new.fq", b"new reads")
 
     sent = reviser.post(edit_url(accession), REVISED)
     assert sent.status_code == 302, text(sent)
