@@ -14,6 +14,7 @@ from typing import Any
 
 ID_FIELD = "id"
 FASTA_IDS_FIELD = "fastaIds"
+ACCESSION_FIELD = "accession"  # what a revision's metadata names the entry it revises by
 
 
 @dataclass(frozen=True)
