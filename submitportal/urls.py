@@ -1,6 +1,17 @@
 from django.urls import path
 
-from submitportal.views import bulk, drafts, edit, extra_file_uploads, pages, released, review, signin, submission
+from submitportal.views import (
+    bulk,
+    drafts,
+    edit,
+    extra_file_uploads,
+    pages,
+    released,
+    review,
+    revise_form,
+    signin,
+    submission,
+)
 
 # Django takes it from the root URLconf: a URLconf that replaces this one re-exports it (tests/error_urls.py).
 handler500 = pages.server_error
@@ -33,6 +44,8 @@ urlpatterns = [
     path("<slug:organism>/submission/", submission.organism_submission, name="organism-submission"),
     path("<slug:organism>/submission/bulk/", bulk.new_bulk, name="bulk-new"),
     path("<slug:organism>/submission/bulk/<uuid:draft_id>/", bulk.bulk_form, name="bulk-form"),
+    path("<slug:organism>/submission/revise/", bulk.new_bulk_revision, name="revise"),
+    path("<slug:organism>/submission/revise/form/", revise_form.revise_form, name="revise-form"),
     path("<slug:organism>/submission/bulk/<uuid:draft_id>/result", review.result, name="bulk-result"),
     path(
         "<slug:organism>/submission/bulk/<uuid:draft_id>/accessions.tsv", bulk.bulk_result_tsv, name="bulk-result-tsv"

@@ -50,8 +50,6 @@ def _context(request: HttpRequest, draft: Draft, groups: list[client.Group], **e
     group = ensure_group(request, draft, groups)
     ctx = page_context(request, draft, organism, groups, group, files_version=version, **extra)
     ctx.update(bulk.page_state(draft, organism, signin.access_token(request) if draft.revise else None))
-    if draft.revise:
-        ctx["data_use_terms_choice"] = False  # revisions keep their entries' terms
     return ctx
 
 

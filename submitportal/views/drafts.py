@@ -16,6 +16,12 @@ from submitportal.single_entry import edit_fields, form_fields
 from submitportal.views.draft_pages import draft_or_404, draft_url, open_draft, result_url
 
 
+def _kind(draft: Draft) -> str:
+    if draft.kind == Draft.Kind.BULK and draft.revise:
+        return "Bulk revision"
+    return draft.get_kind_display()
+
+
 @login_required
 @require_GET
 def draft_list(request: HttpRequest) -> HttpResponse:
@@ -41,6 +47,7 @@ def draft_list(request: HttpRequest) -> HttpResponse:
         rows.append(
             {
                 "draft": draft,
+                "kind": _kind(draft),
                 "organism": organism.display_name if organism else draft.organism,
                 "url": draft_url(draft),
                 "label": label,
@@ -57,6 +64,7 @@ def draft_list(request: HttpRequest) -> HttpResponse:
         submitted.append(
             {
                 "draft": draft,
+                "kind": _kind(draft),
                 "organism": organism.display_name if organism else draft.organism,
                 "url": result_url(draft),
                 "accessions": [f"{e['accession']}.{e['version']}" for e in entries[:3]],
