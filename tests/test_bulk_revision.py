@@ -210,7 +210,8 @@ def test_the_check_asks_loculus_once_per_file_and_again_for_another_group(
     for _ in range(3):
         portal.get(f"/ebola-sudan/submission/bulk/{draft.pk}/")
     assert len(asked) == 1  # pages show the stored check
-    portal.post(f"/drafts/{draft.pk}/group", {"group": "2"})
+    changed = portal.post(f"/drafts/{draft.pk}/group", {"group": "2"}, HTTP_HX_REQUEST="true")
+    assert changed["HX-Refresh"] == "true"  # the page reloads and shows the check for the new group
     page = text(portal.get(f"/ebola-sudan/submission/bulk/{draft.pk}/"))
     assert len(asked) == 2
     assert (
