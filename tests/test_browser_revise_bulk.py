@@ -35,6 +35,7 @@ def test_a_bulk_revision_goes_from_the_revise_card_to_the_new_versions_in_review
     log_in_on_keycloak(page, "testuser")
     page.get_by_role("link", name="Revise Upload revisions for existing sequences.").click()
     expect(page).to_have_url(re.compile(r"/ebola-sudan/submission/bulk/[0-9a-f-]+/$"))
+    page.wait_for_load_state("load")  # the page's modules send the chosen files
     expect(page.get_by_role("heading", level=1)).to_have_text("Revise sequences")
     expect(page.get_by_role("link", name="Revise individual sequence entry using a form")).to_be_visible()
     expect(page.get_by_text("Data use terms", exact=True)).to_have_count(0)
