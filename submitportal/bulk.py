@@ -25,6 +25,8 @@ from submitportal.bulkfiles.compression import UnreadableFile, split_compression
 from submitportal.bulkfiles.fasta_summary import FastaSummary, can_follow, summarize_fasta
 from submitportal.bulkfiles.filerefs import FileRef
 from submitportal.bulkfiles.limits import Limits, short
+from submitportal.bulkfiles.report import ProblemCollector
+from submitportal.bulkfiles.revision import LatestVersion, check_accessions, latest_versions
 from submitportal.bulkfiles.rewrite import BackendRows, write_backend_tsv
 from submitportal.bulkfiles.validate import MetadataCheck, Report, check_metadata, combine
 from submitportal.loculus import client, files_protocol
@@ -99,13 +101,14 @@ class _Read:
     columns: list[str]
 
 
-def accept(draft: Draft, organism: Organism, kind: str, upload: UploadedFile) -> str | None:
+def accept(draft: Draft, organism: Organism, kind: str, upload: UploadedFile, token: str | None = None) -> str | None:
     """Keep an uploaded metadata or sequence file and check the pair again. Returns a refusal, if any.
 
     The file is read before it replaces anything: one that cannot be read is refused with the
     reason, and the draft keeps the file it had. A sequence file's summary computed while it
     arrived (`upload.followed`, see `check_on_arrival`) is kept with it, so no check reads it again;
-    a metadata file's check is used by the check that follows.
+    a metadata file's check is used by the check that follows. `token`: the user's, for the check of a
+    revision's accessions against Loculus.
     """
     if kind == "sequences" and not organism.consensus_sequences:
         return f"{organism.display_name} takes no consensus sequences: submit the metadata (and extra files) only."
@@ -120,7 +123,7 @@ def accept(draft: Draft, organism: Organism, kind: str, upload: UploadedFile) ->
         if kind == "metadata":
             wire = wire_for(organism, [])
             backend, rows = stack.enter_context(_backend_rows(name, wire))
-            checked = check_metadata(organism, path, name, limits=limits(), rows_to=rows)
+            checked = check_metadata(organism, path, name, limits=limits(), rows_to=rows, revise=draft.revise)
             rows.out.close()
             unreadable = next((p.message for p in checked.report.problems if p.kind == "unreadable_file"), None)
             read = _Read("", checked, backend if rows.problem is None else None, wire.columns)
@@ -150,7 +153,7 @@ def accept(draft: Draft, organism: Organism, kind: str, upload: UploadedFile) ->
             return drafts.CLOSED
         if read is not None:
             read.stored = kept[0]
-        current_check(draft, organism, read)
+        current_check(draft, organism, read, token=token)
     return None
 
 
@@ -177,11 +180,11 @@ def _local_file(upload: UploadedFile) -> Iterator[Path]:
         yield Path(copy.name)
 
 
-def discard(draft: Draft, organism: Organism, kind: str) -> None:
+def discard(draft: Draft, organism: Organism, kind: str, token: str | None = None) -> None:
     with drafts.changing(draft) as locked:
         if locked.draft.status == Draft.Status.OPEN:
             bulk_data_files.discard(locked, kind)
-    current_check(draft, organism)
+    current_check(draft, organism, token=token)
 
 
 # --- The check of the data files ------------------------------------------------------------------
@@ -202,10 +205,27 @@ def _fits(check: BulkCheck | None, files: dict[str, BulkFile]) -> bool:
     return check is not None and "metadata" in files and (check.metadata, check.sequences) == _versions(files)
 
 
-def current_check(draft: Draft, organism: Organism, read: _Read | None = None) -> BulkCheck | None:
+def _group_now(draft: Draft) -> int | None:
+    """The draft's group as stored now (a revision's check is judged for it)."""
+    return Draft.objects.filter(pk=draft.pk).values_list("group_id", flat=True).first()
+
+
+def _stale(check: BulkCheck, draft: Draft, group_id: int | None) -> bool:
+    """A revision's check to make again although its files are the same: it was made for another group, or
+    Loculus could not be asked about its accessions then."""
+    if not draft.revise:
+        return False
+    state = check.accessions or {}
+    return "group" not in state or state["group"] != group_id or bool(state.get("unchecked"))
+
+
+def current_check(
+    draft: Draft, organism: Organism, read: _Read | None = None, *, token: str | None = None
+) -> BulkCheck | None:
     """The check of the draft's current data files, checking them now if nobody has (None without metadata).
 
     `read`: the metadata file just received, already read (used while it is still the draft's).
+    `token`: the user's, to check a revision's accessions against Loculus (once per check, not per call).
     """
     for _ in range(CHECK_ATTEMPTS):
         files = bulk_data_files.current(draft)
@@ -214,16 +234,17 @@ def current_check(draft: Draft, organism: Organism, read: _Read | None = None) -
             if existing is not None:
                 _forget_check(draft)
             return None
-        if _fits(existing, files):
+        group_id = _group_now(draft) if draft.revise else None
+        if _fits(existing, files) and not _stale(existing, draft, group_id):  # type: ignore[arg-type]
             return existing
         started = time.perf_counter()
         try:
-            fresh, written = _check_files(draft, organism, files, existing, read)
+            fresh, written = _check_files(draft, organism, files, existing, read, token, group_id)
         except Exception:
             if _versions(bulk_data_files.current(draft)) == _versions(files):
                 raise  # a real failure, not a file replaced under the check
             continue
-        kept = _publish_check(draft, fresh, written)
+        kept = _publish_check(draft, fresh, written, group_id)
         if kept is fresh:
             log.info(
                 "draft %s: checked %s%s in %.2f s: %s",
@@ -248,12 +269,22 @@ def _forget_check(draft: Draft) -> None:
 
 
 def _check_files(
-    draft: Draft, organism: Organism, files: dict[str, BulkFile], previous: BulkCheck | None, read: _Read | None
+    draft: Draft,
+    organism: Organism,
+    files: dict[str, BulkFile],
+    previous: BulkCheck | None,
+    read: _Read | None,
+    token: str | None = None,
+    group_id: int | None = None,
 ) -> tuple[BulkCheck, str]:
     """Check the files (an unsaved BulkCheck). If they pass, the backend's metadata is written in the
-    same read of the metadata; its stored name is returned ("" if none was written)."""
+    same read of the metadata; its stored name is returned ("" if none was written).
+
+    A revision's accessions are also checked against Loculus (with `token`, for `group_id`)."""
     metadata, sequences = files["metadata"], files.get("sequences")
     check = BulkCheck(draft=draft, metadata=metadata.stored, sequences=sequences.stored if sequences else "")
+    if draft.revise:
+        check.accessions = {"group": group_id, "rows": [], "unchecked": ""}
     wire = wire_for(organism, [])
     reused = previous.backend_metadata if previous and previous.metadata == metadata.stored else ""
     if previous is None or previous.backend_columns != wire.columns:
@@ -269,7 +300,9 @@ def _check_files(
             metadata_path = stack.enter_context(bulk_data_files.local_path(metadata.stored))
             if not reused:
                 backend, rows = stack.enter_context(_backend_rows(metadata.name, wire))
-            checked = check_metadata(organism, metadata_path, metadata.name, limits=limits(), rows_to=rows)
+            checked = check_metadata(
+                organism, metadata_path, metadata.name, limits=limits(), rows_to=rows, revise=draft.revise
+            )
             if rows is not None:
                 rows.out.close()
                 backend = backend if rows.problem is None else None
@@ -279,6 +312,8 @@ def _check_files(
         except UnreadableFile as exc:
             check.summary = {"unreadable": exc.message}
             return check, ""
+        if draft.revise:
+            check.accessions = _check_revised(organism, report, checked.max_problems, token, group_id)
         check.summary = _summary(report)
         check.entries = report.entries.ids()
         check.file_refs = {
@@ -294,6 +329,50 @@ def _check_files(
             elif backend is not None:
                 written = check.backend_metadata = bulk_data_files.keep_backend_metadata(draft, backend)
     return check, written
+
+
+def _check_revised(
+    organism: Organism, report: Report, max_problems: int, token: str | None, group_id: int | None
+) -> dict[str, Any]:
+    """Check a revision's accessions against the user's entries in Loculus (one read); what the check keeps."""
+    rows = list(report.accessions or [])
+    state: dict[str, Any] = {"group": group_id, "rows": rows, "unchecked": ""}
+    wanted = {accession for accession in rows if accession}
+    if not wanted:
+        return state
+    unchecked = ""
+    if token is None or group_id is None:
+        unchecked = "the page had no signed-in user to ask with"
+    else:
+        try:
+            groups = client.get_user_groups(token)
+            page = client.get_sequences(token, organism.key)
+        except client.LoculusError as exc:
+            log.warning("revision check: reading the user's sequences failed: %s", exc.detail)
+            unchecked = f"Loculus answered: {exc.detail}" if exc.status else exc.detail
+        else:
+            listed = [
+                LatestVersion(e.accession, e.version, e.status, e.group_id, e.is_revocation) for e in page.entries
+            ]
+            check_accessions(
+                report,
+                max_problems,
+                latest_versions(listed, wanted),
+                group_id=group_id,
+                group_names={g.group_id: g.group_name for g in groups},
+                organism_name=organism.display_name,
+            )
+            return state
+    state["unchecked"] = unchecked
+    ProblemCollector(report, max_problems).add(
+        "error",
+        "metadata",
+        "accessions_unchecked",
+        f"The accessions could not be checked against Loculus ({unchecked}). Nothing is sent before they are: "
+        "please reload the page in a moment.",
+        always=True,
+    )
+    return state
 
 
 @contextlib.contextmanager
@@ -353,14 +432,14 @@ def _summary(report: Report) -> dict[str, Any]:
     }
 
 
-def _publish_check(draft: Draft, check: BulkCheck, written: str) -> BulkCheck | None:
+def _publish_check(draft: Draft, check: BulkCheck, written: str, group_id: int | None = None) -> BulkCheck | None:
     """Keep the check if the draft still has the files it read; otherwise drop it (None)."""
     kept = None
     try:
         with drafts.changing(draft) as locked:
             files = bulk_data_files.current(draft)
             previous = BulkCheck.objects.filter(draft=draft).first()
-            if _fits(previous, files):
+            if _fits(previous, files) and not _stale(previous, draft, group_id):  # type: ignore[arg-type]
                 kept = previous  # another request checked the same files first: a submit may be reading its TSV
             elif _fits(check, files):
                 if check.backend_metadata and check.backend_metadata != written:
@@ -412,15 +491,15 @@ def plans(draft: Draft, organism: Organism, check: BulkCheck | None) -> dict[str
     }
 
 
-def current_plans(draft: Draft, organism: Organism) -> dict[str, linking.CategoryPlan]:
+def current_plans(draft: Draft, organism: Organism, token: str | None = None) -> dict[str, linking.CategoryPlan]:
     """The links of a bulk draft's extra files as they stand now ({} for a single entry or without valid metadata)."""
     if draft.kind != Draft.Kind.BULK:
         return {}
-    return plans(draft, organism, current_check(draft, organism)) or {}
+    return plans(draft, organism, current_check(draft, organism, token=token)) or {}
 
 
-def page_state(draft: Draft, organism: Organism) -> dict[str, Any]:
-    check = current_check(draft, organism)
+def page_state(draft: Draft, organism: Organism, token: str | None = None) -> dict[str, Any]:
+    check = current_check(draft, organism, token=token)
     files = bulk_data_files.current(draft)
     return {
         "metadata_file": files.get("metadata"),
@@ -454,7 +533,7 @@ def _ready_links(draft: Draft, organism: Organism, check: BulkCheck) -> list[fil
     return links
 
 
-def _checked(draft: Draft, organism: Organism) -> tuple[BulkFile, BulkFile | None, BulkCheck]:
+def _checked(draft: Draft, organism: Organism, token: str | None) -> tuple[BulkFile, BulkFile | None, BulkCheck]:
     """The claimed draft's files and their check, or SubmitRefused saying what stops the submit."""
     files = bulk_data_files.current(draft)
     metadata, sequences = files.get("metadata"), files.get("sequences")
@@ -462,7 +541,7 @@ def _checked(draft: Draft, organism: Organism) -> tuple[BulkFile, BulkFile | Non
         raise SubmitRefused("Please add a metadata file.")
     if organism.consensus_sequences and not sequences:
         raise SubmitRefused("Please add a sequence file.")
-    check = current_check(draft, organism)
+    check = current_check(draft, organism, token=token)
     if check is None:
         raise SubmitRefused("The files could not be checked yet. Please try again in a moment.")
     report = check.summary
@@ -476,12 +555,12 @@ def _checked(draft: Draft, organism: Organism) -> tuple[BulkFile, BulkFile | Non
     return metadata, sequences, check
 
 
-def parts(draft: Draft, organism: Organism) -> PartsMaker:
+def parts(draft: Draft, organism: Organism, token: str | None = None) -> PartsMaker:
     """The parts of a bulk draft, built once it is claimed (so its files cannot change between the
     checks below and the send): the metadata rewritten to TSV with the links, the FASTA as it came."""
 
     def make(stack: contextlib.ExitStack) -> Parts:
-        metadata, sequences, check = _checked(draft, organism)
+        metadata, sequences, check = _checked(draft, organism, token)
         links = _ready_links(draft, organism, check)
         wire = wire_for(organism, links)
         if not links and check.backend_metadata and check.backend_columns == wire.columns:
@@ -511,7 +590,7 @@ def parts(draft: Draft, organism: Organism) -> PartsMaker:
     return make
 
 
-def submission_ids(draft: Draft, organism: Organism) -> list[str]:
+def submission_ids(draft: Draft, organism: Organism, token: str | None = None) -> list[str]:
     """The entries of the draft's checked metadata (none without a check)."""
-    check = current_check(draft, organism)
+    check = current_check(draft, organism, token=token)
     return (check.entries or []) if check else []

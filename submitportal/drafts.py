@@ -110,9 +110,10 @@ def with_content(drafts: QuerySet[Draft]) -> QuerySet[Draft]:
     ).filter(Q(has_data_files=True) | Q(has_extra_files=True) | ~Q(values={}))
 
 
-def unfinished(user: object, organism: str, kind: str, group_id: int) -> list[Draft]:
-    """The user's open drafts with content of this kind, organism and group (or no group yet), newest first."""
-    mine = Draft.objects.filter(user=user, organism=organism, kind=kind, status=Draft.Status.OPEN)
+def unfinished(user: object, organism: str, kind: str, group_id: int, *, revise: bool = False) -> list[Draft]:
+    """The user's open drafts with content of this kind and purpose (submit or revise), organism and group
+    (or no group yet), newest first."""
+    mine = Draft.objects.filter(user=user, organism=organism, kind=kind, revise=revise, status=Draft.Status.OPEN)
     mine = mine.filter(Q(group_id=group_id) | Q(group_id__isnull=True))
     return [d for d in with_content(mine).order_by("-updated_at")[:20] if has_content(d)]
 
@@ -122,13 +123,13 @@ def has_content(draft: Draft) -> bool:
     return bool(draft.has_data_files or draft.has_extra_files or any(draft.values.values()))  # type: ignore[attr-defined]
 
 
-def start(user: object, organism: str, kind: str, group_id: int) -> Draft:
-    """A new, empty draft; an empty one of the same kind left from an earlier visit is used again."""
-    empty = Draft.objects.filter(user=user, organism=organism, kind=kind, status=Draft.Status.OPEN)
+def start(user: object, organism: str, kind: str, group_id: int, *, revise: bool = False) -> Draft:
+    """A new, empty draft; an empty one of the same kind and purpose left from an earlier visit is used again."""
+    empty = Draft.objects.filter(user=user, organism=organism, kind=kind, revise=revise, status=Draft.Status.OPEN)
     empty = empty.filter(extra_files__isnull=True, bulk_files__isnull=True, values={})
     draft = empty.order_by("-updated_at").first()
     if draft is None:
-        return Draft.objects.create(user=user, organism=organism, kind=kind, group_id=group_id)
+        return Draft.objects.create(user=user, organism=organism, kind=kind, group_id=group_id, revise=revise)
     Draft.objects.filter(pk=draft.pk).update(group_id=group_id, updated_at=timezone.now())
     draft.refresh_from_db()
     return draft

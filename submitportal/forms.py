@@ -31,13 +31,15 @@ class TermsForm(forms.Form):
     """The terms and acknowledgements of a submit. Valid: `terms` is what goes to Loculus.
 
     Without data use terms on the instance (LOCULUS_DATA_USE_TERMS off) nothing is asked: Open.
+    `revise`: a revision keeps its entries' terms, so only the acknowledgements are asked (as on the website).
     """
 
     data_use_terms = forms.CharField(required=False)
     restricted_until = forms.CharField(required=False)
 
-    def __init__(self, data: Any) -> None:
+    def __init__(self, data: Any, *, revise: bool = False) -> None:
         super().__init__(data)
+        self.revise = revise
         # The website's names, which are no Python names.
         self.fields[NO_PII] = forms.BooleanField(required=False)
         self.fields[NO_INSDC] = forms.BooleanField(required=False)
@@ -58,7 +60,7 @@ class TermsForm(forms.Form):
                 NO_INSDC,
                 "Please tick the box to agree that you will not independently submit these sequences to INSDC.",
             )
-        if data.get("data_use_terms") != "RESTRICTED":
+        if self.revise or data.get("data_use_terms") != "RESTRICTED":
             return data
         earliest, latest = restricted_window()
         try:
@@ -78,6 +80,8 @@ class TermsForm(forms.Form):
 
     def open_unconfirmed(self) -> bool:
         """Open terms not yet confirmed once more, as the Loculus website asks ("Continue under Open terms")."""
+        if self.revise:
+            return False
         return self.terms.type == "OPEN" and settings.LOCULUS_DATA_USE_TERMS and self.data.get("confirm_open") != "yes"
 
     def open_dialog(self) -> bool:

@@ -148,6 +148,9 @@ class BulkCheck(models.Model):
     # The metadata as the backend receives it when no extra files are linked, written at the check.
     backend_metadata = models.CharField(max_length=1024, blank=True)
     backend_columns = models.JSONField(default=list, blank=True)
+    # A revision's accessions as checked against Loculus (bulk.py): {"group": the draft's group then,
+    # "rows": the accession of each row, "unchecked": why Loculus could not be asked ("" if it was)}.
+    accessions = models.JSONField(null=True, blank=True)
     checked_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

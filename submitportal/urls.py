@@ -45,6 +45,8 @@ urlpatterns = [
     path("<slug:organism>/submission/", submission.organism_submission, name="organism-submission"),
     path("<slug:organism>/submission/bulk/", bulk.new_bulk, name="bulk-new"),
     path("<slug:organism>/submission/bulk/<uuid:draft_id>/", bulk.bulk_form, name="bulk-form"),
+    path("<slug:organism>/submission/revise/", bulk.new_bulk_revision, name="revise"),
+    path("<slug:organism>/submission/revise/form/", revise_form.revise_form, name="revise-form"),
     path("<slug:organism>/submission/bulk/<uuid:draft_id>/result", review.result, name="bulk-result"),
     path(
         "<slug:organism>/submission/bulk/<uuid:draft_id>/accessions.tsv", bulk.bulk_result_tsv, name="bulk-result-tsv"
@@ -56,8 +58,5 @@ urlpatterns = [
     path("<slug:organism>/submission/form/<uuid:draft_id>/", submission.entry_form, name="entry-form"),
     path("drafts/<uuid:draft_id>/group", submission.draft_group, name="draft-group"),
     path("<slug:organism>/submission/form/<uuid:draft_id>/result", review.result, name="entry-result"),
-    # Until bulk revision lands, the Revise page opens on its form tab.
-    path("<slug:organism>/submission/revise/", revise_form.revise_form, name="revise"),
-    path("<slug:organism>/submission/revise/form/", revise_form.revise_form, name="revise-form"),
     path("<slug:organism>/submission/edit/<str:accession>/<int:version>/", edit.edit_entry, name="entry-edit"),
 ]

@@ -85,6 +85,8 @@ class Report:
     id_column: str | None = None
     columns: list[str] = field(default_factory=list)
     sequence_count: int = 0
+    # A revision's `accession` per row, in file order ("" where it is missing or malformed); None unless revising.
+    accessions: list[str] | None = None
 
     @property
     def ok(self) -> bool:

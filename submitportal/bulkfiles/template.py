@@ -1,7 +1,8 @@
 """The metadata template for an organism, as the Loculus website offers it (TSV and XLSX).
 
-Columns: `id`, `fastaIds` for multi-segment organisms, the input fields (in the schema's
-`metadataTemplate` order when it has one), then one `files.<category>` column per file category.
+Columns: (`accession` first in the revision template), `id`, `fastaIds` for multi-segment organisms,
+the input fields (in the schema's `metadataTemplate` order when it has one), then one
+`files.<category>` column per file category.
 The XLSX has a `Data` sheet (what the user fills in and what the reader reads), a hidden `_lists`
 sheet holding the dropdown values and a `Guidance` sheet that explains every column.
 """
@@ -18,7 +19,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from submitportal import tsv
 from submitportal.bulkfiles.filerefs import FILES_PREFIX
-from submitportal.loculus.schema import FASTA_IDS_FIELD, ID_FIELD, InputField, Organism
+from submitportal.loculus.schema import ACCESSION_FIELD, FASTA_IDS_FIELD, ID_FIELD, InputField, Organism
 
 DATA_SHEET = "Data"
 LISTS_SHEET = "_lists"
@@ -30,8 +31,8 @@ PRIORITY_FILL = "FFDDEBF7"
 OPTIONAL_FILL = "FFF2F2F2"
 
 
-def template_columns(organism: Organism) -> list[str]:
-    columns = [ID_FIELD]
+def template_columns(organism: Organism, *, revise: bool = False) -> list[str]:
+    columns = [ACCESSION_FIELD, ID_FIELD] if revise else [ID_FIELD]
     if organism.is_multi_segment:
         columns.append(FASTA_IDS_FIELD)
     names = organism.metadata_template or tuple(f.name for f in organism.input_fields)
@@ -40,12 +41,12 @@ def template_columns(organism: Organism) -> list[str]:
     return columns
 
 
-def template_tsv(organism: Organism) -> str:
-    return "\t".join(tsv.quote(column) for column in template_columns(organism)) + "\n"
+def template_tsv(organism: Organism, *, revise: bool = False) -> str:
+    return "\t".join(tsv.quote(column) for column in template_columns(organism, revise=revise)) + "\n"
 
 
 def _tier(input_field: InputField | None, column: str) -> tuple[str, str]:
-    if column == ID_FIELD or (input_field is not None and input_field.required):
+    if column in (ID_FIELD, ACCESSION_FIELD) or (input_field is not None and input_field.required):
         return "Required field", REQUIRED_FILL
     if input_field is not None and input_field.desired:
         return "Priority field", PRIORITY_FILL
@@ -59,6 +60,13 @@ def _describe(organism: Organism, column: str) -> tuple[str, str, str, str]:
         return input_field.display_name, input_field.definition, input_field.guidance, input_field.example
     if column == ID_FIELD:
         return "ID", "Your own unique ID for the entry.", "No spaces or tabs; unique within the file.", "sample1"
+    if column == ACCESSION_FIELD:
+        return (
+            "Accession",
+            "The accession of the released entry this row revises.",
+            "Without version; each accession once in the file.",
+            "LOC_000001Y",
+        )
     if column == FASTA_IDS_FIELD:
         return (
             "FASTA IDs",
@@ -77,7 +85,7 @@ def _describe(organism: Organism, column: str) -> tuple[str, str, str, str]:
     )
 
 
-def write_template_xlsx(organism: Organism, out: BinaryIO) -> None:
+def write_template_xlsx(organism: Organism, out: BinaryIO, *, revise: bool = False) -> None:
     workbook = Workbook()
     data = workbook.active
     data.title = DATA_SHEET
@@ -91,7 +99,7 @@ def write_template_xlsx(organism: Organism, out: BinaryIO) -> None:
 
     fields = {f.name: f for f in organism.input_fields}
     list_column = 0
-    for index, column in enumerate(template_columns(organism), start=1):
+    for index, column in enumerate(template_columns(organism, revise=revise), start=1):
         input_field = fields.get(column)
         display, definition, guidance_text, example = _describe(organism, column)
         tier, fill = _tier(input_field, column)

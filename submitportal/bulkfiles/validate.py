@@ -11,6 +11,7 @@ Both files are streamed once; what is kept per row is the entry's ID and its fil
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,9 +31,12 @@ from submitportal.bulkfiles.report import (
     ProblemCounts,
     Report,
 )
-from submitportal.loculus.schema import FASTA_IDS_FIELD, ID_FIELD, InputField, Organism
+from submitportal.loculus.schema import ACCESSION_FIELD, FASTA_IDS_FIELD, ID_FIELD, InputField, Organism
 
 ALTERNATE_ID_FIELD = "submissionId"
+# What Loculus's revision form accepts as an accession (without the optional `.version`).
+_ACCESSION = re.compile(r"[A-Za-z0-9_]+")
+_ACCESSION_VERSION = re.compile(r"([A-Za-z0-9_]+)\.[0-9]+")
 
 __all__ = [
     "Entries",
@@ -108,8 +112,13 @@ def check_metadata(
     max_bytes: int | None = None,
     limits: Limits | None = None,
     rows_to: RowSink | None = None,
+    revise: bool = False,
 ) -> MetadataCheck:
     """Check the metadata table alone; never raises for bad input.
+
+    `revise`: the table revises released entries, so each row needs its `accession` (present,
+    well-formed, once in the file); the report keeps them (`Report.accessions`) for the check against
+    Loculus (`bulkfiles.revision`).
 
     `rows_to` also gets the header and each row (shorter rows padded) in the same read, e.g. to
     write what the backend receives; what it made is worth keeping only if the report has no errors.
@@ -118,11 +127,13 @@ def check_metadata(
     """
     limits = resolve(limits, max_bytes)
     report = Report(has_files_columns={category.name: False for category in organism.file_categories})
+    if revise:
+        report.accessions = []
     problems = ProblemCollector(report, max_problems)
     fasta_ids: dict[str, int] | None = None
     try:
         with open_metadata(path, name, limits=limits) as table:
-            fasta_ids = _MetadataCheck(organism, table, report, problems, rows_to, limits.max_kept).run()
+            fasta_ids = _MetadataCheck(organism, table, report, problems, rows_to, limits.max_kept, revise).run()
     except UnreadableFile as exc:
         problems.add("error", "metadata", "unreadable_file", exc.message, always=True)
         fasta_ids = None
@@ -172,6 +183,7 @@ def _copy(report: Report) -> Report:
         id_column=report.id_column,
         columns=list(report.columns),
         sequence_count=report.sequence_count,
+        accessions=None if report.accessions is None else list(report.accessions),
     )
 
 
@@ -186,8 +198,10 @@ class _MetadataCheck:
         problems: ProblemCollector,
         rows_to: RowSink | None = None,
         max_kept: int = Limits.max_kept,
+        revise: bool = False,
     ) -> None:
         self.organism = organism
+        self.revise = revise
         self.max_kept = max_kept
         self.kept = 0  # the size of what is kept to compare: IDs, FASTA IDs, file names (see Limits.max_kept)
         self.table = table
@@ -221,6 +235,7 @@ class _MetadataCheck:
             else:
                 positions[column] = index
         self.id_index = self._id_column(positions)
+        self.accession_index = self._accession_column(positions) if self.revise else None
         self.fasta_ids_index = positions.get(FASTA_IDS_FIELD)
         self.required = self._required_columns(positions)
         self.value_checks: list[tuple[int, InputField, ValueCheck]] = [
@@ -234,6 +249,8 @@ class _MetadataCheck:
 
     def _unknown_columns(self, positions: dict[str, int]) -> None:
         known = {f.name for f in self.organism.input_fields} | {ID_FIELD, ALTERNATE_ID_FIELD, FASTA_IDS_FIELD}
+        if self.revise:
+            known.add(ACCESSION_FIELD)
         unknown = [c for c in positions if c not in known and not c.startswith(FILES_PREFIX)]
         if not unknown:
             return
@@ -278,6 +295,68 @@ class _MetadataCheck:
             "(for example the sample's name in your lab).",
         )
         return None
+
+    def _accession_column(self, positions: dict[str, int]) -> int | None:
+        if ACCESSION_FIELD in positions:
+            return positions[ACCESSION_FIELD]
+        # The backend's words (contract §4.4, 5e), then what to do.
+        self.header_problem(
+            "no_accession_column",
+            f"The revised metadata file does not contain the header '{ACCESSION_FIELD}'. Please add a column named "
+            "“accession” holding, for each row, the accession of the released entry it revises (e.g. LOC_000001Y), "
+            "as in the revision template.",
+        )
+        return None
+
+    def _check_accession(self, number: int, where: str, entry_id: str, value: str, row_of: dict[str, int]) -> str:
+        """One row's accession: the accession to check against Loculus, or "" if the row has none usable."""
+        problems = self.problems
+        details = {"row": number, "column": ACCESSION_FIELD, "entry_id": entry_id or None}
+        if not value:
+            problems.add(
+                "error",
+                "metadata",
+                "empty_accession",
+                f"{where}: the accession (column “{ACCESSION_FIELD}”) is empty. Each row of a revision needs the "
+                "accession of the released entry it revises; please fill it in or delete the row.",
+                **details,
+            )
+            return ""
+        versioned = _ACCESSION_VERSION.fullmatch(value)
+        if versioned:
+            problems.add(
+                "error",
+                "metadata",
+                "accession_with_version",
+                f"{where}: “{short(value)}” is an accession with a version. Please give the accession without the "
+                f"version: {short(versioned.group(1))} (the revision becomes its next version).",
+                **details,
+            )
+            return ""
+        if not _ACCESSION.fullmatch(value):
+            problems.add(
+                "error",
+                "metadata",
+                "malformed_accession",
+                f"{where}: “{short(value)}” is not an accession. Accessions consist of letters, digits and "
+                "underscores only (e.g. LOC_000001Y); please correct it.",
+                **details,
+            )
+            return ""
+        self.kept += len(value) + KEPT_OVERHEAD
+        first = row_of.setdefault(value, number)
+        if first != number:
+            # The backend's words (contract §4.4, 7b), then where and what to do.
+            problems.add(
+                "error",
+                "metadata",
+                "duplicate_accession",
+                f"{where}: Duplicate accession found in metadata file: {short(value)} (also in row {first}). "
+                "An accession can be revised once per upload; please keep one of the rows.",
+                **details,
+            )
+            return ""
+        return value
 
     def _required_columns(self, positions: dict[str, int]) -> list[tuple[int, InputField]]:
         required = []
@@ -334,6 +413,8 @@ class _MetadataCheck:
         fasta_ids_index = self.fasta_ids_index
         row_of_id: dict[str, int] = {}
         row_of_fasta_id: dict[str, int] = {}
+        row_of_accession: dict[str, int] = {}
+        accession_index = self.accession_index
         rows_to = self.rows_to
         for row in self.table.rows():
             if rows_to is not None:
@@ -356,6 +437,11 @@ class _MetadataCheck:
             where = f"Row {row.number} (ID “{short(entry_id)}”)" if entry_id else f"Row {row.number}"
             if id_index is not None:
                 self._check_id(row, entry_id, row_of_id)
+            if report.accessions is not None:
+                accession = values[accession_index] if accession_index is not None else ""
+                if accession_index is not None:
+                    accession = self._check_accession(row.number, where, entry_id, accession, row_of_accession)
+                report.accessions.append(accession)
             for index, input_field in self.required:
                 if not values[index]:
                     problems.add(

@@ -15,6 +15,7 @@ from typing import Any
 ID_FIELD = "id"
 ACCESSION_FIELD = "accession"  # a revision's column: the released accession it revises
 FASTA_IDS_FIELD = "fastaIds"
+ACCESSION_FIELD = "accession"  # what a revision's metadata names the entry it revises by
 
 
 @dataclass(frozen=True)

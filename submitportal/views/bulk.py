@@ -35,6 +35,13 @@ def new_bulk(request: HttpRequest, organism: str) -> HttpResponse:
     return start_or_continue(request, organism, Draft.Kind.BULK)
 
 
+@login_required
+@require_http_methods(["GET", "POST"])
+def new_bulk_revision(request: HttpRequest, organism: str) -> HttpResponse:
+    """The organism page's Revise card: a bulk draft that revises released entries (sent to /revise)."""
+    return start_or_continue(request, organism, Draft.Kind.BULK, revise=True)
+
+
 def _context(request: HttpRequest, draft: Draft, groups: list[client.Group], **extra: Any) -> dict[str, Any]:
     organism = organism_or_404(draft.organism)
     # When the draft last changed, read before its files: this page shows files at least this new
@@ -42,7 +49,7 @@ def _context(request: HttpRequest, draft: Draft, groups: list[client.Group], **e
     version = int(draft.updated_at.timestamp() * 1_000_000)
     group = ensure_group(request, draft, groups)
     ctx = page_context(request, draft, organism, groups, group, files_version=version, **extra)
-    ctx.update(bulk.page_state(draft, organism))
+    ctx.update(bulk.page_state(draft, organism, signin.access_token(request) if draft.revise else None))
     return ctx
 
 
@@ -60,7 +67,7 @@ def bulk_form(request: HttpRequest, chosen_organism: schema.Organism, draft: Dra
     if request.method == "GET":
         expired = drafts.expire_stale_files(draft)
         return render(request, PAGE, _context(request, draft, groups, stale_count=expired))
-    terms = forms.TermsForm(request.POST)
+    terms = forms.TermsForm(request.POST, revise=draft.revise)
     errors = terms.messages() if not terms.is_valid() else {}
 
     def again(status: int, **extra: Any) -> HttpResponse:
@@ -70,9 +77,9 @@ def bulk_form(request: HttpRequest, chosen_organism: schema.Organism, draft: Dra
         return again(400)
     if terms.open_unconfirmed():
         return again(200, confirm_open=terms.open_dialog())
-    parts = bulk.parts(draft, chosen_organism)
+    parts = bulk.parts(draft, chosen_organism, token)
     outcome = submit.submit(
-        token, draft, chosen_organism, terms.terms, parts, lambda: bulk.submission_ids(draft, chosen_organism)
+        token, draft, chosen_organism, terms.terms, parts, lambda: bulk.submission_ids(draft, chosen_organism, token)
     )
     if not outcome.sent:
         return again(outcome.status, problem=outcome.problem, request_id=outcome.request_id)
@@ -100,7 +107,8 @@ def bulk_file(request: HttpRequest, draft: Draft, kind: str) -> HttpResponse:
             problem = "Please choose a file (it must not be empty)."
         else:
             with upload:  # its temporary file goes, unless it was moved into the draft
-                problem = bulk.accept(draft, organism, kind, upload)
+                token = signin.access_token(request) if draft.revise else None
+                problem = bulk.accept(draft, organism, kind, upload, token)
     if not request.htmx:  # type: ignore[attr-defined]
         return redirect("bulk-form", organism=draft.organism, draft_id=draft.pk)
     draft.refresh_from_db()
@@ -114,7 +122,8 @@ def bulk_file(request: HttpRequest, draft: Draft, kind: str) -> HttpResponse:
 @open_draft
 def bulk_discard(request: HttpRequest, draft: Draft, kind: str) -> HttpResponse:
     if kind in bulk_data_files.KINDS:
-        bulk.discard(draft, organism_or_404(draft.organism), kind)
+        token = signin.access_token(request) if draft.revise else None
+        bulk.discard(draft, organism_or_404(draft.organism), kind, token)
     if not request.htmx:  # type: ignore[attr-defined]
         return redirect("bulk-form", organism=draft.organism, draft_id=draft.pk)
     draft.refresh_from_db()
@@ -142,14 +151,20 @@ def bulk_result_tsv(request: HttpRequest, organism: str, draft_id: object) -> Ht
 
 @require_GET
 def metadata_template(request: HttpRequest, organism: str, file_type: str) -> HttpResponse:
-    """The metadata template, as the Loculus website offers it: TSV, or XLSX with dropdowns and guidance."""
+    """The metadata template, as the Loculus website offers it: TSV, or XLSX with dropdowns and guidance.
+
+    `?format=revise`: the revision template, with the `accession` column first (as on the website).
+    """
     chosen = organism_or_404(organism)
-    stem = chosen.display_name.replace(" ", "_")
+    revise = request.GET.get("format") == "revise"
+    stem = chosen.display_name.replace(" ", "_") + ("_metadata_revision_template" if revise else "_metadata_template")
     if file_type == "xlsx":
         buffer = io.BytesIO()
-        template.write_template_xlsx(chosen, buffer)
+        template.write_template_xlsx(chosen, buffer, revise=revise)
         buffer.seek(0)
-        return FileResponse(buffer, as_attachment=True, filename=f"{stem}_metadata_template.xlsx")
-    response = HttpResponse(template.template_tsv(chosen), content_type="text/tab-separated-values; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{stem}_metadata_template.tsv"'
+        return FileResponse(buffer, as_attachment=True, filename=f"{stem}.xlsx")
+    response = HttpResponse(
+        template.template_tsv(chosen, revise=revise), content_type="text/tab-separated-values; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{stem}.tsv"'
     return response

@@ -152,22 +152,23 @@ def need_group(request: HttpRequest, draft: Draft, organism: schema.Organism, *,
     return render(request, "submitportal/need_group.html", ctx, status=409 if posted else 200)
 
 
-def start_or_continue(request: HttpRequest, organism: str, kind: str) -> HttpResponse:
+def start_or_continue(request: HttpRequest, organism: str, kind: str, *, revise: bool = False) -> HttpResponse:
     """Ask whether to continue an unfinished draft of this kind, or start a new one; never resume silently.
 
     GET: with unfinished drafts for this organism and the chosen group, the choice; without, a new
-    draft. POST ("Start a new submission"): a new draft.
+    draft. POST ("Start a new submission"): a new draft. `revise`: drafts of revisions, which never
+    mix with drafts of new submissions.
     """
     chosen_organism = organism_or_404(organism)
     groups = client.get_user_groups(signin.access_token(request))
     if not groups:
         return redirect("organism-submission", organism=organism)  # it says how to get a group
     group = chosen_group(request, organism, groups)
-    waiting = drafts.unfinished(request.user, organism, kind, group.group_id)
+    waiting = drafts.unfinished(request.user, organism, kind, group.group_id, revise=revise)
     if request.method == "POST" or not waiting:
-        return redirect(draft_url(drafts.start(request.user, organism, kind, group.group_id)))
+        return redirect(draft_url(drafts.start(request.user, organism, kind, group.group_id, revise=revise)))
     rows = [{"draft": draft, "url": draft_url(draft), "holds": drafts.holds(draft)} for draft in waiting]
-    ctx = {"organism": chosen_organism, "group": group, "kind": kind, "rows": rows}
+    ctx = {"organism": chosen_organism, "group": group, "kind": kind, "revise": revise, "rows": rows}
     return render(request, "submitportal/start_or_continue.html", ctx)
 
 

@@ -63,7 +63,7 @@ def add_files(request: HttpRequest, draft: Draft, category: str) -> HttpResponse
         return closed(request, draft)
     # The browser lists files in the order it read them; the page lists them by path.
     records.sort(key=lambda upload: file_names.path_order(upload.path))
-    ctx = _rows_context(draft, organism, records, {category})
+    ctx = _rows_context(request, draft, organism, records, {category})
     response = render(request, ROWS, ctx)
     message = _unlinked_message(ctx["plans"].get(category), {upload.path for upload in records})
     if message:
@@ -71,10 +71,13 @@ def add_files(request: HttpRequest, draft: Draft, category: str) -> HttpResponse
     return response
 
 
-def _rows_context(draft: Draft, organism: Organism, files: list[ExtraFile], categories: set[str]) -> dict[str, Any]:
+def _rows_context(
+    request: HttpRequest, draft: Draft, organism: Organism, files: list[ExtraFile], categories: set[str]
+) -> dict[str, Any]:
     """What file rows need: for a bulk draft, each file's links as they stand now, and the summaries
     of the categories whose counts these rows change (swapped in beside the rows)."""
-    plans = bulk.current_plans(draft, organism)
+    # A revision's check asks Loculus about its accessions, if it has to be made again (e.g. after a group change).
+    plans = bulk.current_plans(draft, organism, signin.access_token(request) if draft.revise else None)
     summaries = [(category, plans[category]) for category in sorted(categories) if category in plans]
     return {"files": files, "draft": draft, "plans": plans, "oob_plans": summaries}
 
@@ -199,10 +202,10 @@ def file_remove(request: HttpRequest, draft: Draft, file_pk: int) -> HttpRespons
     draft, category = upload.draft, upload.category
     if not extra_file_uploads.remove(draft, upload.pk):
         return closed(request, draft)
-    return render(request, ROWS, _rows_context(draft, organism_or_404(draft.organism), [], {category}))
+    return render(request, ROWS, _rows_context(request, draft, organism_or_404(draft.organism), [], {category}))
 
 
 def _rows(request: HttpRequest, draft: Draft, files: list[ExtraFile], template: str = ROWS) -> HttpResponse:
     """The files' rows as they stand now, with their categories' link summaries beside them."""
     organism = organism_or_404(draft.organism)
-    return render(request, template, _rows_context(draft, organism, files, {f.category for f in files}))
+    return render(request, template, _rows_context(request, draft, organism, files, {f.category for f in files}))

@@ -207,4 +207,8 @@ def draft_group(request: HttpRequest, draft: Draft) -> HttpResponse:
         return redirect(draft_url(draft))
     group = ensure_group(request, draft, groups)
     ctx = page_context(request, draft, organism, groups, group, group_saved=True, regrouped=regrouped)
-    return render(request, "submitportal/_submit.html#group-change", ctx)
+    response = render(request, "submitportal/_submit.html#group-change", ctx)
+    if draft.revise and draft.kind == Draft.Kind.BULK:
+        # A revision's accessions are judged for its group: the whole page shows the check made anew.
+        response["HX-Refresh"] = "true"
+    return response

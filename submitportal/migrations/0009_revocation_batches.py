@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('submitportal', '0007_draft_revise'),
+        ('submitportal', '0008_bulkcheck_accessions'),
     ]
 
     operations = [
