@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from submitportal import bulk, bulk_data_files, bulk_data_upload, drafts, forms, signin, submit, tsv
 from submitportal.bulkfiles import template
-from submitportal.loculus import client, schema
+from submitportal.loculus import client, files_protocol, schema
 from submitportal.models import Draft
 from submitportal.views.draft_pages import (
     draft_or_404,
@@ -50,6 +50,13 @@ def _context(request: HttpRequest, draft: Draft, groups: list[client.Group], **e
     group = ensure_group(request, draft, groups)
     ctx = page_context(request, draft, organism, groups, group, files_version=version, **extra)
     ctx.update(bulk.page_state(draft, organism, signin.access_token(request) if draft.revise else None))
+    # The older generation's download of submitted data lists no files, and a revision keeps only the
+    # files it lists: say so before a round trip silently leaves them behind.
+    ctx["files_listed_only"] = (
+        draft.revise
+        and organism.files_enabled
+        and files_protocol.current_choice().protocol is files_protocol.FilesProtocol.FILE_MAPPING
+    )
     return ctx
 
 
