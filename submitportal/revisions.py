@@ -14,12 +14,9 @@ from typing import Any
 
 from django.urls import reverse
 
+from submitportal.bulkfiles.revision import RELEASED
 from submitportal.loculus import client, plain_words
-from submitportal.loculus.schema import Organism
-
-RELEASED = "APPROVED_FOR_RELEASE"
-# What the Loculus website accepts in "Accession of sequence to revise" (ACC or ACC.N).
-ACCESSION_INPUT = re.compile(r"^([A-Za-z0-9_]{1,100})(?:\.(\d{1,9}))?$")
+from submitportal.loculus.schema import ACCESSION, ACCESSION_VERSION, Organism
 
 BAD_FORMAT = "Please enter a valid accession format."
 NOT_FOUND = "Could not find that sequence entry. Please check the accession and version and try again."
@@ -58,13 +55,14 @@ def _review_url(organism: str, group_id: int) -> str:
 def find(token: str, organism: Organism, text: str, group: client.Group, groups: list[client.Group]) -> Finding:
     """The released version of the user's group that "ACC" or "ACC.N" names, or the website's words for why not."""
     text = text.strip()
-    match = ACCESSION_INPUT.fullmatch(text)
-    if not match:
+    # What the Loculus website accepts in "Accession of sequence to revise": ACC or ACC.N.
+    versioned = ACCESSION_VERSION.fullmatch(text)
+    if not (versioned or ACCESSION.fullmatch(text)):
         return Finding(
             problem=BAD_FORMAT,
             hint="An accession is letters, digits and underscores, such as LOC_0001234; add .2 for its version 2.",
         )
-    accession, asked = match.group(1), int(match.group(2)) if match.group(2) else None
+    accession, asked = (versioned.group(1), int(versioned.group(2))) if versioned else (text, None)
     entries = _versions(token, organism.key, accession, [g.group_id for g in groups])
     if asked is not None and not any(e.version == asked for e in entries):
         entries = []

@@ -11,7 +11,6 @@ Both files are streamed once; what is kept per row is the entry's ID and its fil
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,12 +30,17 @@ from submitportal.bulkfiles.report import (
     ProblemCounts,
     Report,
 )
-from submitportal.loculus.schema import ACCESSION_FIELD, FASTA_IDS_FIELD, ID_FIELD, InputField, Organism
+from submitportal.loculus.schema import (
+    ACCESSION,
+    ACCESSION_FIELD,
+    ACCESSION_VERSION,
+    FASTA_IDS_FIELD,
+    ID_FIELD,
+    InputField,
+    Organism,
+)
 
 ALTERNATE_ID_FIELD = "submissionId"
-# What Loculus's revision form accepts as an accession (without the optional `.version`).
-_ACCESSION = re.compile(r"[A-Za-z0-9_]+")
-_ACCESSION_VERSION = re.compile(r"([A-Za-z0-9_]+)\.[0-9]+")
 
 __all__ = [
     "Entries",
@@ -322,7 +326,7 @@ class _MetadataCheck:
                 **details,
             )
             return ""
-        versioned = _ACCESSION_VERSION.fullmatch(value)
+        versioned = ACCESSION_VERSION.fullmatch(value)
         if versioned:
             problems.add(
                 "error",
@@ -333,7 +337,7 @@ class _MetadataCheck:
                 **details,
             )
             return ""
-        if not _ACCESSION.fullmatch(value):
+        if not ACCESSION.fullmatch(value):
             problems.add(
                 "error",
                 "metadata",

@@ -9,11 +9,15 @@ submitportal.loculus.instance fetches and caches /loculus-info and builds its or
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 ID_FIELD = "id"
 ACCESSION_FIELD = "accession"  # a revision's column: the released accession it revises
+# An accession as Loculus's revision form accepts it, and one with its version (`ACC.N`).
+ACCESSION = re.compile(r"[A-Za-z0-9_]+")
+ACCESSION_VERSION = re.compile(r"([A-Za-z0-9_]+)\.([0-9]+)")
 FASTA_IDS_FIELD = "fastaIds"
 ACCESSION_FIELD = "accession"  # what a revision's metadata names the entry it revises by
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -26,7 +25,6 @@ from submitportal.models import Draft, ExtraFile
 from submitportal.views.draft_pages import draft_url, organism_or_404, page_context, result_url
 
 TEMPLATE = "submitportal/edit_entry.html"
-ACCESSION = re.compile(r"[A-Za-z0-9_]+")
 # The submitted metadata the form does not show (noEdit fields, fastaIds, …), sent back unchanged.
 SUBMITTED = "submitted-metadata"
 # What Loculus had when the draft started: if it has something else now, the page says so.
@@ -37,7 +35,7 @@ STARTED_FROM = "submitted-fingerprint"
 @require_http_methods(["GET", "POST"])
 def edit_entry(request: HttpRequest, organism: str, accession: str, version: int) -> HttpResponse:
     chosen = organism_or_404(organism)
-    if not ACCESSION.fullmatch(accession):
+    if not schema.ACCESSION.fullmatch(accession):
         raise Http404("No such accession.")
     token = signin.access_token(request)
     draft = _current_draft(request, organism, accession, version, revise=None)
